@@ -1,0 +1,137 @@
+/**
+ * Shared benchmark machinery: timing with benchmark.js, the result row every suite emits,
+ * the printed table, the JSON file and the SVG chart.
+ *
+ * Every row compares one of our kernels with a baseline measured in the same run, so ratios are
+ * meaningful even on a noisy shared machine.
+ */
+import Benchmark from 'benchmark';
+import { cpus } from 'node:os';
+
+export interface Timing {
+  /** Median time per call, microseconds. */
+  medianUs: number;
+  /** Spread: (p75 − p25) / median, in percent. */
+  spreadPct: number;
+  samples: number;
+}
+
+export interface BenchRow {
+  suite: string;
+  kernel: string;
+  m: number;
+  n: number;
+  k: number;
+  medianUs: number;
+  spreadPct: number;
+  /** Multiply-accumulates per second / 1e9 (element ops for element-wise suites). */
+  gmacs: number;
+  /** Bytes of weights (or input bytes for element-wise suites) streamed per second / 1e9. */
+  weightGBs: number;
+  baseline: string;
+  baselineMedianUs: number;
+  speedup: number;
+  /** Bytes the operand occupies in wasm memory, when relevant. */
+  bytes?: number;
+}
+
+export interface SuiteOptions {
+  /** Seconds budget per measurement (benchmark.js maxTime). */
+  maxTime: number;
+  /** Restrict sizes (suite-specific labels such as "1024x1024"); empty = suite default. */
+  sizes: string[];
+}
+
+export interface Suite {
+  name: string;
+  description: string;
+  run(opts: SuiteOptions): Promise<BenchRow[]> | BenchRow[];
+}
+
+function quantile(sorted: number[], q: number): number {
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos), hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+/** Time `fn` with benchmark.js; returns median and inter-quartile spread. */
+export function measure(name: string, fn: () => void, maxTime: number): Timing {
+  fn(); // warm up: let V8's optimising tier take over before timing
+  const b = new Benchmark(name, fn, { maxTime, minSamples: 10, initCount: 1 });
+  b.run({ async: false });
+  if (b.error) throw b.error;
+  const s = [...b.stats.sample].sort((x, y) => x - y);
+  const med = quantile(s, 0.5);
+  return {
+    medianUs: med * 1e6,
+    spreadPct: ((quantile(s, 0.75) - quantile(s, 0.25)) / med) * 100,
+    samples: s.length,
+  };
+}
+
+/** Build a row from our timing and the baseline's, computing rates and the ratio. */
+export function makeRow(
+  fields: { suite: string; kernel: string; m: number; n: number; k: number; macs: number; weightBytes: number; baseline: string; bytes?: number },
+  ours: Timing, base: Timing,
+): BenchRow {
+  const secs = ours.medianUs / 1e6;
+  const row: BenchRow = {
+    suite: fields.suite, kernel: fields.kernel, m: fields.m, n: fields.n, k: fields.k,
+    medianUs: round(ours.medianUs, 2), spreadPct: round(ours.spreadPct, 1),
+    gmacs: round(fields.macs / secs / 1e9, 3),
+    weightGBs: round(fields.weightBytes / secs / 1e9, 3),
+    baseline: fields.baseline, baselineMedianUs: round(base.medianUs, 2),
+    speedup: round(base.medianUs / ours.medianUs, 2),
+  };
+  if (fields.bytes !== undefined) row.bytes = fields.bytes;
+  return row;
+}
+
+const round = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** d;
+
+export function machineDescription(): string {
+  const c = cpus();
+  return `${c[0]?.model ?? 'unknown CPU'} (${c.length} cores), Node ${process.version}, ${process.platform}-${process.arch}`;
+}
+
+export function formatTable(rows: BenchRow[]): string {
+  const head = ['suite', 'kernel', 'm×n×k', 'median µs', 'spread', 'GMAC/s', 'GB/s', 'baseline', 'base µs', 'speedup'];
+  const body = rows.map((r) => [
+    r.suite, r.kernel, `${r.m}×${r.n}×${r.k}`, r.medianUs.toFixed(1), `±${r.spreadPct.toFixed(1)}%`,
+    r.gmacs.toFixed(2), r.weightGBs.toFixed(2), r.baseline, r.baselineMedianUs.toFixed(1), `${r.speedup.toFixed(1)}×`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => '| ' + cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ') + ' |';
+  return [line(head), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...body.map(line)].join('\n');
+}
+
+/** A grouped bar chart (GMAC/s per size: ours vs baseline), log-free and dependency-free. */
+export function svgChart(rows: BenchRow[], title: string): string {
+  const W = 960, rowH = 28, pad = 260, top = 50;
+  const max = Math.max(1e-9, ...rows.map((r) => r.gmacs), ...rows.map((r) => baselineGmacs(r)));
+  const H = top + rows.length * rowH * 2 + 40;
+  const x = (v: number) => (v / max) * (W - pad - 80);
+  const esc = (s: string) => s.replace(/[<>&]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;' })[c]!);
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="10" y="24" font-size="16" font-weight="bold">${esc(title)}</text>`,
+  ];
+  rows.forEach((r, i) => {
+    const y = top + i * rowH * 2;
+    const b = baselineGmacs(r);
+    parts.push(
+      `<text x="10" y="${y + 14}">${esc(`${r.kernel} ${r.m}×${r.n}×${r.k}`)}</text>`,
+      `<rect x="${pad}" y="${y}" width="${x(r.gmacs).toFixed(1)}" height="${rowH - 8}" fill="#2b7bb9"/>`,
+      `<text x="${pad + x(r.gmacs) + 4}" y="${y + 14}">${r.gmacs.toFixed(2)} GMAC/s (intquant)</text>`,
+      `<rect x="${pad}" y="${y + rowH - 6}" width="${x(b).toFixed(1)}" height="${rowH - 8}" fill="#c0c0c0"/>`,
+      `<text x="${pad + x(b) + 4}" y="${y + rowH + 8}">${b.toFixed(2)} (${esc(r.baseline)})</text>`,
+    );
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+function baselineGmacs(r: BenchRow): number {
+  return r.gmacs / Math.max(r.speedup, 1e-12);
+}

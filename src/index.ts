@@ -1,0 +1,14 @@
+/**
+ * intquant — the public API. Everything else is internal.
+ */
+export { init, isInitialized } from './runtime/wasm.js';
+export type { InitOptions } from './runtime/wasm.js';
+export { Tensor, TensorView } from './runtime/tensor.js';
+export type { DType } from './runtime/tensor.js';
+export type { MemoryStats } from './runtime/memory.js';
+export { memoryStats, setMemoryBudget } from './runtime/stats.js';
+export { QTYPES, QTYPE_NAMES } from './quant/qtypes.js';
+export type { QType, QTypeInfo } from './quant/qtypes.js';
+export {
+  IntquantError, InvalidArgumentError, NaNInputError, DisposedError, MemoryBudgetError, NotInitializedError,
+} from './errors.js';
