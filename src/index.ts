@@ -7,6 +7,7 @@ export { Tensor, TensorView } from './runtime/tensor.js';
 export type { DType } from './runtime/tensor.js';
 export type { MemoryStats } from './runtime/memory.js';
 export { memoryStats, setMemoryBudget } from './runtime/stats.js';
+export { sqnr, mse, maxAbsError, cosineSimilarity } from './calibrate/metrics.js';
 export { QTYPES, QTYPE_NAMES } from './quant/qtypes.js';
 export type { QType, QTypeInfo } from './quant/qtypes.js';
 export {
