@@ -2,9 +2,9 @@
  * `npm run bench [-- --suite quant,gemv] [--sizes 1024x1024] [--max-time 0.5] [--json]`
  * Runs the chosen suites, prints one table, writes bench/results/latest.json and latest.svg.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { init } from '../src/index.js';
 import { formatTable, machineDescription, svgChart, type BenchRow, type Suite } from './harness.js';
 import { SUITES } from './suites/index.js';
@@ -50,7 +50,7 @@ export async function runBench(o: BenchCliOptions): Promise<BenchRow[]> {
   return rows;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
   runBench(parseBenchArgs(process.argv.slice(2))).catch((e: unknown) => {
     console.error(e instanceof Error ? e.message : e);
     process.exit(1);
