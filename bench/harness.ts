@@ -135,3 +135,19 @@ export function svgChart(rows: BenchRow[], title: string): string {
 function baselineGmacs(r: BenchRow): number {
   return r.gmacs / Math.max(r.speedup, 1e-12);
 }
+
+/** Time an async call (peer runtimes): warm up, then sample single calls for `maxTime` seconds. */
+export async function measureAsync(fn: () => Promise<unknown>, maxTime: number, minSamples = 7): Promise<Timing> {
+  await fn();
+  await fn();
+  const samples: number[] = [];
+  const deadline = performance.now() + maxTime * 1000;
+  while (samples.length < minSamples || (performance.now() < deadline && samples.length < 1000)) {
+    const t0 = performance.now();
+    await fn();
+    samples.push((performance.now() - t0) / 1000);
+  }
+  const s = samples.sort((x, y) => x - y);
+  const med = quantile(s, 0.5);
+  return { medianUs: med * 1e6, spreadPct: ((quantile(s, 0.75) - quantile(s, 0.25)) / med) * 100, samples: s.length };
+}

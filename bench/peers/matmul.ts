@@ -1,0 +1,79 @@
+/**
+ * Peer measurements for the GEMV suites: ONNX Runtime's MatMulInteger (every activation ×
+ * weight type combination) and float MatMul on the same weights, each verified equal to our
+ * reference before it is timed. A combination that answers wrongly is reported and not timed.
+ */
+import { measureAsync, type Timing } from '../harness.js';
+import { loadPeers } from './ort.js';
+import { matMulFloatModel, matMulIntegerModel } from './onnx-model.js';
+
+export interface PeerTiming {
+  /** e.g. "onnxruntime-node MatMulInteger u8×s8" */
+  label: string;
+  timing?: Timing;
+  /** Set when the peer's answer differed from the exact reference (then it is not timed). */
+  wrong?: string;
+}
+
+/** Transpose row-major N×K to ONNX's K×N. */
+function toKN<T extends Int8Array | Uint8Array | Float32Array>(w: T, N: number, K: number, make: (n: number) => T): T {
+  const t = make(N * K);
+  for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) t[k * N + n] = w[n * K + k]!;
+  return t;
+}
+
+/**
+ * Time MatMulInteger for activations × weights ∈ {s8,u8}² on every installed peer.
+ * `w` is N×K int8 (row-major, as our packed matrices take it); `x` is M×K int8; the uint8
+ * variants use w+128 / x+128 with zero points 128, so every variant computes the same product,
+ * and each is checked against `expected` (int32 M×N = x·wᵀ).
+ */
+export async function matMulIntegerPeers(
+  w: Int8Array, x: Int8Array, N: number, K: number, M: number, expected: Int32Array, maxTime: number,
+): Promise<PeerTiming[]> {
+  const out: PeerTiming[] = [];
+  const peers = await loadPeers();
+  if (!peers.length) return out;
+  const wKN = toKN(w, N, K, (n) => new Int8Array(n));
+  const wU = wKN.map((v) => v + 128);
+  const wKNu = new Uint8Array(wU.buffer, wU.byteOffset, wU.length);
+  const xU = new Uint8Array(x.length); for (let i = 0; i < x.length; i++) xU[i] = x[i]! + 128;
+  for (const p of peers) {
+    for (const [a, b] of [['s8', 's8'], ['u8', 's8'], ['u8', 'u8']] as const) {
+      const label = `${p.name} MatMulInteger ${a}×${b}`;
+      try {
+        const B = b === 's8' ? wKN : wKNu;
+        const zp: { a?: number; b?: number } = {};
+        if (a === 'u8') zp.a = 128;
+        if (b === 'u8') { zp.b = 128; zp.a ??= 0; }
+        const model = matMulIntegerModel(B, K, N, M, a === 's8' ? 'int8' : 'uint8', zp);
+        const session = await p.createSession(model);
+        const feed = { A: p.tensor(a === 's8' ? 'int8' : 'uint8', a === 's8' ? x : xU, [M, K]) };
+        const y = (await session.run(feed)).Y!.data as Int32Array;
+        let bad = 0;
+        for (let i = 0; i < expected.length; i++) if (y[i] !== expected[i]) bad++;
+        if (bad) { out.push({ label, wrong: `${bad} of ${expected.length} outputs differ from the exact product` }); continue; }
+        out.push({ label, timing: await measureAsync(() => session.run(feed), maxTime) });
+      } catch (e) {
+        out.push({ label, wrong: `failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` });
+      }
+    }
+  }
+  return out;
+}
+
+/** Time float MatMul (the float path a user would otherwise run) on every installed peer. */
+export async function matMulFloatPeers(w: Float32Array, x: Float32Array, N: number, K: number, M: number, maxTime: number): Promise<PeerTiming[]> {
+  const out: PeerTiming[] = [];
+  for (const p of await loadPeers()) {
+    const label = `${p.name} MatMul f32`;
+    try {
+      const session = await p.createSession(matMulFloatModel(toKN(w, N, K, (n) => new Float32Array(n)), K, N, M));
+      const feed = { A: p.tensor('float32', x, [M, K]) };
+      out.push({ label, timing: await measureAsync(() => session.run(feed), maxTime) });
+    } catch (e) {
+      out.push({ label, wrong: `failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` });
+    }
+  }
+  return out;
+}
