@@ -1,3 +1,21 @@
 // The exported ABI: every kernel entry point, in one place.
 // Kernels are pure functions over byte offsets into the host-owned memory; none allocates.
 export function abiVersion(): i32 { return 1; }
+
+// Element-wise quantization (docs/quantization.md eq. 2–6, 8): float32 ↔ integer storage.
+export {
+  quantize_f32_i8, quantize_f32_u8, quantize_f32_i16, quantize_f32_u16,
+  quantize_f32_i8_blocks, quantize_f32_u8_blocks, quantize_f32_i16_blocks, quantize_f32_u16_blocks,
+  quantize_f32_i8_cols, quantize_f32_u8_cols, quantize_f32_i16_cols, quantize_f32_u16_cols,
+} from './quant/quantize';
+export {
+  dequantize_i8_f32, dequantize_u8_f32, dequantize_i16_f32, dequantize_u16_f32,
+  dequantize_i8_f32_blocks, dequantize_u8_f32_blocks, dequantize_i16_f32_blocks, dequantize_u16_f32_blocks,
+  dequantize_i8_f32_cols, dequantize_u8_f32_cols, dequantize_i16_f32_cols, dequantize_u16_f32_cols,
+} from './quant/dequantize';
+export { fake_quantize_f32, fake_quantize_f32_blocks, fake_quantize_f32_cols } from './quant/fake-quantize';
+export { minmax_f32 } from './quant/minmax';
+export { first_outside_i8, first_outside_u8 } from './quant/range';
+// Sub-byte packing in ONNX order.
+export { pack_int4, unpack_int4_s, unpack_int4_u } from './pack/onnx-int4';
+export { pack_int2, unpack_int2_s, unpack_int2_u } from './pack/onnx-int2';

@@ -11,5 +11,10 @@ export { sqnr, mse, maxAbsError, cosineSimilarity } from './calibrate/metrics.js
 export { QTYPES, QTYPE_NAMES } from './quant/qtypes.js';
 export type { QType, QTypeInfo } from './quant/qtypes.js';
 export {
+  quantize, dequantize, fakeQuantize, dynamicQuantize, qparamsFromRange, packInt4, unpackInt4, packInt2, unpackInt2,
+  quantizeTensor, dequantizeTensor, fakeQuantizeTensor, dynamicQuantizeTensor,
+} from './quant/index.js';
+export type { QParams, RangeOptions, DynamicQuantized, DynamicQuantizedTensor } from './quant/index.js';
+export {
   IntquantError, InvalidArgumentError, NaNInputError, DisposedError, MemoryBudgetError, NotInitializedError,
 } from './errors.js';

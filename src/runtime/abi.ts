@@ -2,6 +2,40 @@
  * The kernels' exported ABI as the host sees it (mirrors assembly/index.ts).
  * Pointers are byte offsets into the host-owned memory; counts are elements.
  */
-export interface KernelExports {
+/** Float32 → integer quantize entry points of one storage type (assembly/quant/quantize.ts). Return: first NaN index or −1. */
+export type QuantizeRunFn = (x: number, q: number, n: number, s: number, z: number, qmin: number, qmax: number) => number;
+export type QuantizeBlocksFn = (x: number, q: number, nBlocks: number, blockLen: number, scales: number, zps: number, nScales: number, qmin: number, qmax: number) => number;
+export type QuantizeColsFn = (x: number, q: number, rows: number, cols: number, scales: number, zps: number, groupRows: number, qmin: number, qmax: number) => number;
+/** Integer → float32 dequantize entry points of one storage type (assembly/quant/dequantize.ts). */
+export type DequantizeRunFn = (q: number, y: number, n: number, s: number, z: number) => void;
+export type DequantizeBlocksFn = (q: number, y: number, nBlocks: number, blockLen: number, scales: number, zps: number, nScales: number) => void;
+export type DequantizeColsFn = (q: number, y: number, rows: number, cols: number, scales: number, zps: number, groupRows: number) => void;
+
+/** Element-wise quantization kernels (assembly/quant/, assembly/pack/). */
+export interface QuantKernelExports {
+  quantize_f32_i8: QuantizeRunFn; quantize_f32_u8: QuantizeRunFn; quantize_f32_i16: QuantizeRunFn; quantize_f32_u16: QuantizeRunFn;
+  quantize_f32_i8_blocks: QuantizeBlocksFn; quantize_f32_u8_blocks: QuantizeBlocksFn;
+  quantize_f32_i16_blocks: QuantizeBlocksFn; quantize_f32_u16_blocks: QuantizeBlocksFn;
+  quantize_f32_i8_cols: QuantizeColsFn; quantize_f32_u8_cols: QuantizeColsFn;
+  quantize_f32_i16_cols: QuantizeColsFn; quantize_f32_u16_cols: QuantizeColsFn;
+  dequantize_i8_f32: DequantizeRunFn; dequantize_u8_f32: DequantizeRunFn; dequantize_i16_f32: DequantizeRunFn; dequantize_u16_f32: DequantizeRunFn;
+  dequantize_i8_f32_blocks: DequantizeBlocksFn; dequantize_u8_f32_blocks: DequantizeBlocksFn;
+  dequantize_i16_f32_blocks: DequantizeBlocksFn; dequantize_u16_f32_blocks: DequantizeBlocksFn;
+  dequantize_i8_f32_cols: DequantizeColsFn; dequantize_u8_f32_cols: DequantizeColsFn;
+  dequantize_i16_f32_cols: DequantizeColsFn; dequantize_u16_f32_cols: DequantizeColsFn;
+  fake_quantize_f32: QuantizeRunFn; fake_quantize_f32_blocks: QuantizeBlocksFn; fake_quantize_f32_cols: QuantizeColsFn;
+  /** Writes [min, max] as float32 at `out`; returns the first NaN index or −1. */
+  minmax_f32(x: number, n: number, out: number): number;
+  first_outside_i8(q: number, n: number, lo: number, hi: number): number;
+  first_outside_u8(q: number, n: number, lo: number, hi: number): number;
+  pack_int4(q: number, packed: number, n: number): void;
+  unpack_int4_s(packed: number, q: number, n: number): void;
+  unpack_int4_u(packed: number, q: number, n: number): void;
+  pack_int2(q: number, packed: number, n: number): void;
+  unpack_int2_s(packed: number, q: number, n: number): void;
+  unpack_int2_u(packed: number, q: number, n: number): void;
+}
+
+export interface KernelExports extends QuantKernelExports {
   abiVersion(): number;
 }
