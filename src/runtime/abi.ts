@@ -39,3 +39,17 @@ export interface QuantKernelExports {
 export interface KernelExports extends QuantKernelExports {
   abiVersion(): number;
 }
+
+/** Calibration kernels (assembly/calibrate/; docs/quantization.md eq. 22–26). Pointers are byte offsets. */
+export interface CalibrateKernelExports {
+  /** dst[s][c][r][k] = src[s][r][c][k] over [slabs, rows, cols, run] float32. */
+  cal_permute_f32(src: number, dst: number, slabs: number, rows: number, cols: number, run: number): void;
+  /** Folds each of `groups` runs of `len` floats into out (float32 pairs min, max); first NaN index or −1. */
+  cal_minmax_rows_f32(x: number, groups: number, len: number, out: number): number;
+  /** counts (int32[groups·nbins·4]) += per-group histograms with float32 lo/invw per group. */
+  cal_histogram_rows_f32(x: number, groups: number, len: number, lo: number, invw: number, nbins: number, absolute: number, counts: number): void;
+  /** out (float64[groups]) += Σ (x − Q/DQ(x))² with float32 scales/zero points per group. */
+  cal_qdq_sqerr_rows_f32(x: number, groups: number, len: number, scales: number, zps: number, qmin: number, qmax: number, out: number): void;
+}
+// Declaration merging: adds the calibration kernels to the runtime's KernelExports.
+export interface KernelExports extends CalibrateKernelExports {}

@@ -1,0 +1,57 @@
+// minmax-rows — running min/max of many equal-length runs (docs/quantization.md eq. 22).
+//
+// CONTRACT
+//   for g in [0, groups):
+//     out[2g]   = min(out[2g],   min_{i<len} x[g·len + i])
+//     out[2g+1] = max(out[2g+1], max_{i<len} x[g·len + i])
+//   i.e. the kernel folds one batch into a running range; the host seeds out with +Inf, −Inf.
+//   wasm f32x4.min / f32x4.max semantics: −0 < +0, so the answer is independent of visiting
+//   order. ±Inf are ordinary values (the host decides what an infinite range means).
+// LAYOUT     x: float32[groups·len] (group-major: each group's elements contiguous);
+//            out: float32[2·groups], pairs (min, max).
+// ALIGNMENT  none required (V8 emits unaligned-capable loads).
+// OVER-READ  none.
+// NaN        returns the flat index (into x) of the first NaN, or −1. When a NaN is found, out is
+//            unspecified (partially updated); the host throws NaNInputError and discards it.
+
+// @ts-ignore: decorator
+@inline function firstNaN(x: usize, n: i32): i32 {
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    if (v != v) return i;
+  }
+  return -1;
+}
+
+export function cal_minmax_rows_f32(x: usize, groups: i32, len: i32, out: usize): i32 {
+  for (let g = 0; g < groups; g++) {
+    const p0 = x + ((<usize>g * <usize>len) << 2);
+    let mn0 = f32x4.splat(Infinity), mx0 = f32x4.splat(-Infinity);
+    let mn1 = mn0, mx1 = mx0;
+    let nan = i32x4.splat(0);
+    let i = 0;
+    for (; i + 8 <= len; i += 8) {
+      const p = p0 + (<usize>i << 2);
+      const a = v128.load(p), b = v128.load(p, 16);
+      nan = v128.or(nan, v128.or(f32x4.ne(a, a), f32x4.ne(b, b)));
+      mn0 = f32x4.min(mn0, a); mx0 = f32x4.max(mx0, a);
+      mn1 = f32x4.min(mn1, b); mx1 = f32x4.max(mx1, b);
+    }
+    if (v128.any_true(nan)) return g * len + firstNaN(p0, i);
+    mn0 = f32x4.min(mn0, mn1); mx0 = f32x4.max(mx0, mx1);
+    let mn = min<f32>(min<f32>(f32x4.extract_lane(mn0, 0), f32x4.extract_lane(mn0, 1)),
+                      min<f32>(f32x4.extract_lane(mn0, 2), f32x4.extract_lane(mn0, 3)));
+    let mx = max<f32>(max<f32>(f32x4.extract_lane(mx0, 0), f32x4.extract_lane(mx0, 1)),
+                      max<f32>(f32x4.extract_lane(mx0, 2), f32x4.extract_lane(mx0, 3)));
+    for (; i < len; i++) {
+      const v = load<f32>(p0 + (<usize>i << 2));
+      if (v != v) return g * len + i;
+      mn = min<f32>(mn, v);
+      mx = max<f32>(mx, v);
+    }
+    const o = out + (<usize>g << 3);
+    store<f32>(o, min<f32>(load<f32>(o), mn));
+    store<f32>(o, max<f32>(load<f32>(o, 4), mx), 4);
+  }
+  return -1;
+}

@@ -1,0 +1,154 @@
+// The calibration kernels against their scalar twins (src/reference/calibrate.ts).
+import { beforeAll, describe, expect, it } from 'vitest';
+import { init } from '../src/index.js';
+import { rt } from '../src/runtime/wasm.js';
+import { Rng } from '../src/data/random.js';
+import { QTYPES } from '../src/quant/qtypes.js';
+import {
+  histogramRowsRef, minmaxRowsRef, permuteRef, qdqSqerrRowsRef, qdqValue, binOf,
+} from '../src/reference/calibrate.js';
+
+beforeAll(async () => { await init(); });
+
+function put(a: Float32Array | Int32Array | Float64Array): number {
+  const mem = rt().mem;
+  const off = mem.alloc(a.byteLength);
+  new (a.constructor as Float32ArrayConstructor)(mem.memory.buffer, off, a.length).set(a as Float32Array);
+  return off;
+}
+function get<T extends Float32Array | Int32Array | Float64Array>(ctor: { new(b: ArrayBuffer, o: number, n: number): T }, off: number, n: number): T {
+  return new ctor(rt().mem.memory.buffer as ArrayBuffer, off, n).slice() as T;
+}
+function data(rng: Rng, n: number, scale = 3): Float32Array {
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = scale * rng.laplace();
+  return x;
+}
+
+describe('cal_permute_f32', () => {
+  it('equals the scalar permutation for runs of 1 (4×4 tiles + edges) and longer runs', () => {
+    const rng = new Rng(1);
+    const { kernels, mem } = rt();
+    for (const [slabs, rows, cols, run] of [[1, 7, 9, 1], [3, 4, 8, 1], [2, 13, 5, 1], [1, 5, 3, 7], [2, 3, 4, 2], [1, 1, 17, 1]] as const) {
+      const n = slabs * rows * cols * run;
+      const src = data(rng, n);
+      const want = new Float32Array(n);
+      permuteRef(src, want, slabs, rows, cols, run);
+      const a = put(src), b = mem.alloc(4 * n);
+      kernels.cal_permute_f32(a, b, slabs, rows, cols, run);
+      expect(get(Float32Array, b, n)).toEqual(want);
+      mem.release(a); mem.release(b);
+    }
+  });
+});
+
+describe('cal_minmax_rows_f32', () => {
+  it('folds each run into the running range, equal to the scalar twin', () => {
+    const rng = new Rng(2);
+    const { kernels, mem } = rt();
+    for (const [groups, len] of [[1, 1], [1, 7], [1, 8], [3, 33], [5, 1000], [17, 9]] as const) {
+      const x = data(rng, groups * len);
+      const seed = new Float32Array(2 * groups);
+      for (let g = 0; g < groups; g++) { seed[2 * g] = g % 2 ? -0.5 : Infinity; seed[2 * g + 1] = g % 2 ? 0.5 : -Infinity; }
+      const want = seed.slice();
+      expect(minmaxRowsRef(x, groups, len, want)).toBe(-1);
+      const xo = put(x), oo = put(seed);
+      expect(kernels.cal_minmax_rows_f32(xo, groups, len, oo)).toBe(-1);
+      expect(get(Float32Array, oo, 2 * groups)).toEqual(want);
+      mem.release(xo); mem.release(oo);
+    }
+  });
+
+  it('reports the first NaN in SIMD body and tail', () => {
+    const { kernels, mem } = rt();
+    for (const at of [0, 5, 8, 30, 31]) {
+      const x = data(new Rng(3), 2 * 16);
+      x[at] = NaN;
+      x[31] = at === 31 ? NaN : x[31]!;
+      if (at < 30) x[30] = NaN; // a later NaN must not win
+      const xo = put(x), oo = put(new Float32Array([Infinity, -Infinity, Infinity, -Infinity]));
+      expect(kernels.cal_minmax_rows_f32(xo, 2, 16, oo)).toBe(at);
+      expect(minmaxRowsRef(x, 2, 16, new Float32Array([Infinity, -Infinity, Infinity, -Infinity]))).toBe(at);
+      mem.release(xo); mem.release(oo);
+    }
+  });
+});
+
+describe('cal_histogram_rows_f32', () => {
+  it('gives exactly the scalar twin\'s counts (signed and |x|, per group ranges, edges clamped)', () => {
+    const rng = new Rng(4);
+    const { kernels, mem } = rt();
+    for (const [groups, len, nbins] of [[1, 1001, 2048], [4, 37, 64], [3, 256, 7], [1, 3, 2048]] as const) {
+      const x = data(rng, groups * len);
+      x[0] = 1e30; if (len > 2) x[1] = -1e30; // far outside: must clamp to the edge bins
+      const lo = new Float32Array(groups), invw = new Float32Array(groups);
+      for (let g = 0; g < groups; g++) { lo[g] = -4 - g; invw[g] = Math.fround(nbins / (8 + 2 * g)); }
+      for (const absolute of [false, true]) {
+        const want = new Int32Array(groups * nbins * 4);
+        histogramRowsRef(x, groups, len, lo, invw, nbins, absolute, want);
+        const xo = put(x), lo_ = put(lo), iw = put(invw), co = put(new Int32Array(groups * nbins * 4));
+        kernels.cal_histogram_rows_f32(xo, groups, len, lo_, iw, nbins, absolute ? 1 : 0, co);
+        const got = get(Int32Array, co, groups * nbins * 4);
+        expect(got).toEqual(want);
+        expect(got.reduce((a, b) => a + b, 0)).toBe(groups * len);
+        for (const o of [xo, lo_, iw, co]) mem.release(o);
+      }
+    }
+  });
+
+  it('puts values on bin edges where float32 arithmetic says (the reference is not a tautology)', () => {
+    // lo = 0, 4 bins over [0, 1): 0.25 → bin 1, 0.2499999 → bin 0, 1 → clamped to 3, −0.1 → 0.
+    expect(binOf(0.25, 0, 4, 4)).toBe(1);
+    expect(binOf(Math.fround(0.2499999), 0, 4, 4)).toBe(0);
+    expect(binOf(1, 0, 4, 4)).toBe(3);
+    expect(binOf(-0.1, 0, 4, 4)).toBe(0);
+  });
+});
+
+describe('cal_qdq_sqerr_rows_f32', () => {
+  it('Q/DQ values follow ONNX: f32 division, half to even, saturation', () => {
+    expect(qdqValue(2.5, 1, 0, -8, 7)).toBe(2);
+    expect(qdqValue(3.5, 1, 0, -8, 7)).toBe(4);
+    expect(qdqValue(-2.5, 1, 0, -8, 7)).toBe(-2);
+    expect(qdqValue(100, 1, 0, -8, 7)).toBe(7);
+    expect(qdqValue(-100, 0.5, 3, 0, 15)).toBe(-1.5);
+  });
+
+  it('equals the float64 scalar sum within 2e-6 relative (bound ≈ 13·2⁻²⁴ from the kernel contract)', () => {
+    const rng = new Rng(5);
+    const { kernels, mem } = rt();
+    for (const info of Object.values(QTYPES)) {
+      for (const [groups, len] of [[1, 4099], [6, 128], [3, 15], [2, 16], [5, 300]] as const) {
+        const x = data(rng, groups * len);
+        const scales = new Float32Array(groups), zps = new Float32Array(groups);
+        for (let g = 0; g < groups; g++) {
+          scales[g] = Math.fround((12 / (info.qmax - info.qmin)) * (0.3 + rng.next()));
+          zps[g] = Math.round(info.signed ? 0 : (info.qmin + info.qmax) / 2 + rng.int(-2, 2));
+        }
+        const want = new Float64Array(groups).fill(0.25);
+        qdqSqerrRowsRef(x, groups, len, scales, zps, info.qmin, info.qmax, want);
+        const xo = put(x), so = put(scales), zo = put(zps), oo = put(new Float64Array(groups).fill(0.25));
+        kernels.cal_qdq_sqerr_rows_f32(xo, groups, len, so, zo, info.qmin, info.qmax, oo);
+        const got = get(Float64Array, oo, groups);
+        for (let g = 0; g < groups; g++) {
+          expect(Math.abs(got[g]! - want[g]!) / want[g]!).toBeLessThan(2e-6);
+        }
+        for (const o of [xo, so, zo, oo]) mem.release(o);
+      }
+    }
+  });
+
+  it('is zero on grid points and responds to a single changed element', () => {
+    const { kernels, mem } = rt();
+    const x = new Float32Array(64);
+    for (let i = 0; i < 64; i++) x[i] = 0.5 * ((i % 15) - 7);
+    const xo = put(x), so = put(new Float32Array([0.5])), zo = put(new Float32Array([0])), oo = put(new Float64Array(1));
+    kernels.cal_qdq_sqerr_rows_f32(xo, 1, 64, so, zo, -8, 7, oo);
+    expect(get(Float64Array, oo, 1)[0]).toBe(0);
+    new Float32Array(mem.memory.buffer, xo, 64)[37] = 0.6; // error 0.1 in the SIMD body
+    new Float64Array(mem.memory.buffer, oo, 1)[0] = 0;
+    kernels.cal_qdq_sqerr_rows_f32(xo, 1, 64, so, zo, -8, 7, oo);
+    expect(get(Float64Array, oo, 1)[0]).toBeCloseTo((Math.fround(0.6) - 0.5) ** 2, 9);
+    for (const o of [xo, so, zo, oo]) mem.release(o);
+  });
+});
