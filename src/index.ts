@@ -18,3 +18,13 @@ export type { QParams, RangeOptions, DynamicQuantized, DynamicQuantizedTensor } 
 export {
   IntquantError, InvalidArgumentError, NaNInputError, DisposedError, MemoryBudgetError, NotInitializedError,
 } from './errors.js';
+// Exact int8 matrix products (issue 3): packed matrices, ONNX MatMulInteger/QLinearMatMul, output stages, QuantizedLinear.
+export { PackedInt8Matrix } from './ops/packed-int8-matrix.js';
+export type { PackedInt8MatrixOptions } from './ops/packed-int8-matrix.js';
+export { matmulInteger, qlinearMatMul } from './ops/matmul-integer.js';
+export type { MatMulIntegerOptions, QLinearMatMulParams } from './ops/matmul-integer.js';
+export { outputFloat32 } from './ops/output/float32.js';
+export { requantize, requantizeMultiplier } from './ops/output/requantize.js';
+export type { RequantizeParams, QOutType } from './ops/output/requantize.js';
+export { QuantizedLinear } from './ops/quantized-linear.js';
+export type { QuantizedLinearOptions } from './ops/quantized-linear.js';

@@ -1,0 +1,225 @@
+/**
+ * PackedInt8Matrix: int8/uint8 weights (N output rows × K) packed once into the GEMV kernels'
+ * panel layout in wasm memory, with the zero points folded into an int32 bias (eq. 13).
+ *
+ * Memory: one block of Np·Kp + 4·Np bytes (Np = N rounded up to 4, Kp = K rounded up to 16),
+ * exposed as `byteLength`; nothing else stays alive (the caller's array is not kept).
+ * Ownership mirrors Tensor: `dispose()` / `using`, a FinalizationRegistry backstop, and
+ * DisposedError on use after dispose.
+ */
+import { DisposedError, InvalidArgumentError } from '../errors.js';
+import type { WasmMemory } from '../runtime/memory.js';
+import { rt } from '../runtime/wasm.js';
+import { part, scratch } from './scratch.js';
+import {
+  assertDim, assertInt8Like, assertLength, assertOut, assertZeroPoint, type Int8Like,
+} from './validate.js';
+
+export interface PackedInt8MatrixOptions {
+  /** Weight zero point z_w (default 0): in [−128, 127] for Int8Array weights, [0, 255] for Uint8Array. */
+  zeroPoint?: number;
+  /** int32 bias b[n], length N (default 0): accumulators start from it. */
+  bias?: Int32Array;
+  /** Activation zero point z_x (default 0), folded into the bias now: [−128, 127] for int8 x, [0, 255] for uint8 x. */
+  xZeroPoint?: number;
+}
+
+/** Matrices at least this large (packed weight bytes) use the two-stream GEMV (DRAM-bound sizes). */
+export const TWO_STREAM_MIN_BYTES = 4 << 20;
+
+/** @internal GEMV kernel choice: 'auto' (by size), or force one variant (tests, benchmarks). */
+export type GemvVariant = 'auto' | '1s' | '2s';
+let gemvVariant: GemvVariant = 'auto';
+/** @internal */
+export function setGemvVariant(v: GemvVariant): void { gemvVariant = v; }
+
+const registry = new FinalizationRegistry<{ mem: WasmMemory; offset: number }>(({ mem, offset }) => {
+  if (mem.isLive(offset)) mem.release(offset);
+});
+
+/** Fills `row` (length K, int8 domain) with weight row n. */
+export type RowSource = (n: number, row: Int8Array) => void;
+
+export class PackedInt8Matrix {
+  /** Output channels (rows of W). */
+  readonly N: number;
+  /** Reduction length (columns of W). */
+  readonly K: number;
+  /** Storage type of the weights as given. */
+  readonly weightType: 'int8' | 'uint8';
+  /** Weight zero point as given (in the weight type's domain). */
+  readonly zeroPoint: number;
+  /** Activation zero point folded into the bias. */
+  readonly xZeroPoint: number;
+  /** Bytes this matrix occupies in wasm memory (packed weights + int32 bias). */
+  readonly byteLength: number;
+  /** @internal K rounded up to 16. */
+  readonly Kp: number;
+  /** @internal Weight zero point in the int8 storage domain (z_w, or z_w − 128 for uint8). */
+  readonly wz: number;
+  /** @internal */
+  readonly mem: WasmMemory;
+  private offset: number;
+  private readonly token = {};
+
+  private constructor(mem: WasmMemory, N: number, K: number, weightType: 'int8' | 'uint8', zeroPoint: number, xZeroPoint: number) {
+    this.mem = mem;
+    this.N = N;
+    this.K = K;
+    this.Kp = Math.ceil(K / 16) * 16;
+    this.weightType = weightType;
+    this.zeroPoint = zeroPoint;
+    this.xZeroPoint = xZeroPoint;
+    this.wz = weightType === 'uint8' ? zeroPoint - 128 : zeroPoint;
+    const Np = Math.ceil(N / 4) * 4;
+    this.byteLength = Np * this.Kp + 4 * Np;
+    this.offset = mem.alloc(this.byteLength);
+    registry.register(this, { mem, offset: this.offset }, this.token);
+  }
+
+  /**
+   * Pack row-major N×K weights. The array is read once and not kept.
+   * @throws InvalidArgumentError on a wrong array type, length ≠ N·K, bad dimensions,
+   *   zero points out of range or a bias that is not an Int32Array of length N.
+   */
+  static from(w: Int8Array | Uint8Array, N: number, K: number, options: PackedInt8MatrixOptions = {}): PackedInt8Matrix {
+    assertInt8Like('w', w);
+    assertDim('N', N);
+    assertDim('K', K);
+    if (w.length !== N * K) throw new InvalidArgumentError('w', `has ${w.length} elements but N·K = ${N}·${K} = ${N * K}; pass the row-major N×K weights (rows = output channels)`);
+    return PackedInt8Matrix.fromStrided(w, N, K, K, 1, options);
+  }
+
+  /** @internal Pack W[n,k] = w[n·sN + k·sK] (ONNX's K×N B is sN = 1, sK = N). */
+  static fromStrided(w: Int8Like, N: number, K: number, sN: number, sK: number, options: PackedInt8MatrixOptions = {}): PackedInt8Matrix {
+    const unsigned = w instanceof Uint8Array;
+    const flip = unsigned ? 0x80 : 0;
+    const row = new Int8Array(K);
+    return PackedInt8Matrix.fromRows(N, K, unsigned ? 'uint8' : 'int8', (n, r) => {
+      const base = n * sN;
+      if (sK === 1 && !unsigned) r.set((w as Int8Array).subarray(base, base + K));
+      else for (let k = 0; k < K; k++) r[k] = w[base + k * sK]! ^ flip;
+    }, options, row);
+  }
+
+  /** @internal Pack from a row source that writes int8-domain rows (uint8 weights already − 128). */
+  static fromRows(N: number, K: number, weightType: 'int8' | 'uint8', source: RowSource, options: PackedInt8MatrixOptions = {}, rowBuf = new Int8Array(K)): PackedInt8Matrix {
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'must be an object { zeroPoint?, bias?, xZeroPoint? }');
+    const zeroPoint = options.zeroPoint ?? 0;
+    assertZeroPoint('zeroPoint', zeroPoint, weightType === 'int8');
+    const xZeroPoint = options.xZeroPoint ?? 0;
+    if (typeof xZeroPoint !== 'number' || !Number.isInteger(xZeroPoint) || xZeroPoint < -128 || xZeroPoint > 255) {
+      throw new InvalidArgumentError('xZeroPoint', `must be an integer in [-128, 127] (int8 activations) or [0, 255] (uint8 activations), got ${String(xZeroPoint)}`);
+    }
+    const bias = options.bias;
+    if (bias !== undefined) {
+      if (!(bias instanceof Int32Array)) throw new InvalidArgumentError('bias', `must be an Int32Array of length N = ${N}`);
+      assertLength('bias', bias, N, 'N');
+    }
+    const mem = rt().mem;
+    const m = new PackedInt8Matrix(mem, N, K, weightType, zeroPoint, xZeroPoint);
+    const { Kp, wz } = m;
+    const Np = Math.ceil(N / 4) * 4;
+    const off = m.offset;
+    // Views after the allocation (which may have grown memory).
+    const dst = mem.i8(off, Np * Kp);
+    dst.fill(0);
+    const biasOut = mem.i32(off + Np * Kp, Np);
+    biasOut.fill(0);
+    const Kz = Math.imul(K, wz);
+    try {
+      for (let n = 0; n < N; n++) {
+        rowBuf.fill(0);
+        source(n, rowBuf);
+        const base = (n >> 2) * 4 * Kp + (n & 3) * 16;
+        let sum = 0;
+        for (let kb = 0; kb < K; kb += 16) {
+          const d = base + kb * 4;
+          const lim = Math.min(16, K - kb);
+          for (let j = 0; j < lim; j++) { const v = rowBuf[kb + j]!; dst[d + j] = v; sum += v; }
+        }
+        // eq. 13: b'[n] = b[n] − z_x·Σ_k w[n,k] + K·z_w·z_x  (int8 domain, mod 2^32)
+        biasOut[n] = ((bias ? bias[n]! : 0) - Math.imul(xZeroPoint, sum | 0) + Math.imul(Kz, xZeroPoint)) | 0;
+      }
+    } catch (e) {
+      m.dispose();
+      throw e;
+    }
+    return m;
+  }
+
+  get disposed(): boolean { return this.offset === 0; }
+
+  /** @internal Byte offset of the packed block. Throws DisposedError after dispose. */
+  get byteOffset(): number {
+    if (this.offset === 0) throw new DisposedError(`PackedInt8Matrix(${this.N}×${this.K})`);
+    return this.offset;
+  }
+
+  private checkX(argument: string, x: unknown, n: number, what: string): Int8Like {
+    assertInt8Like(argument, x);
+    assertLength(argument, x, n, what);
+    const signed = x instanceof Int8Array;
+    if (signed ? this.xZeroPoint > 127 : this.xZeroPoint < 0) {
+      throw new InvalidArgumentError(argument, `is ${signed ? 'int8' : 'uint8'} but the matrix was packed with xZeroPoint ${this.xZeroPoint}, outside that type's range; pack with a matching xZeroPoint or pass ${signed ? 'Uint8Array' : 'Int8Array'} activations`);
+    }
+    return x;
+  }
+
+  /** Exact acc[n] = b[n] + Σ_k (W[n,k] − z_w)(x[k] − z_x), int32 wrapping (eq. 10). */
+  gemv(x: Int8Array | Uint8Array, out?: Int32Array): Int32Array {
+    const packed = this.byteOffset;
+    this.checkX('x', x, this.K, `K = ${this.K}`);
+    const y = assertOut('out', out, Int32Array, this.N);
+    const xOff = scratch(part(this.K) + part(4 * this.N));
+    const yOff = xOff + part(this.K);
+    const mem = this.mem;
+    mem.bytes(xOff, this.K).set(new Uint8Array(x.buffer, x.byteOffset, this.K));
+    this.runGemv(packed, xOff, yOff, x instanceof Int8Array);
+    y.set(mem.i32(yOff, this.N));
+    return y;
+  }
+
+  /** Exact acc[m,n] for M tokens: X is M×K row-major, the result M×N row-major (eq. 10, 14). */
+  gemm(X: Int8Array | Uint8Array, M: number, out?: Int32Array): Int32Array {
+    const packed = this.byteOffset;
+    assertDim('M', M);
+    this.checkX('X', X, M * this.K, `M·K = ${M}·${this.K}`);
+    const y = assertOut('out', out, Int32Array, M * this.N);
+    const xOff = scratch(part(M * this.K) + part(4 * M * this.N));
+    const yOff = xOff + part(M * this.K);
+    const mem = this.mem;
+    mem.bytes(xOff, M * this.K).set(new Uint8Array(X.buffer, X.byteOffset, M * this.K));
+    this.runGemm(packed, xOff, yOff, M, X instanceof Int8Array);
+    y.set(mem.i32(yOff, M * this.N));
+    return y;
+  }
+
+  /** @internal Run the GEMV kernel on activations already in wasm memory. */
+  runGemv(packed: number, xOff: number, yOff: number, signedX: boolean): void {
+    const k = rt().kernels;
+    const two = gemvVariant === 'auto' ? this.N >= 8 && this.N * this.Kp >= TWO_STREAM_MIN_BYTES : gemvVariant === '2s';
+    const fn = two
+      ? (signedX ? k.i8_gemv_4x16_2s__xs8 : k.i8_gemv_4x16_2s__xu8)
+      : (signedX ? k.i8_gemv_4x16__xs8 : k.i8_gemv_4x16__xu8);
+    fn(packed, xOff, yOff, this.N, this.K, this.Kp, this.wz);
+  }
+
+  /** @internal Run the GEMM kernel (M = 1 goes to the GEMV). */
+  runGemm(packed: number, xOff: number, yOff: number, M: number, signedX: boolean): void {
+    if (M === 1) return this.runGemv(packed, xOff, yOff, signedX);
+    const k = rt().kernels;
+    (signedX ? k.i8_gemm_2x4x16__xs8 : k.i8_gemm_2x4x16__xu8)(packed, xOff, yOff, M, this.N, this.K, this.Kp, this.wz);
+  }
+
+  dispose(): void {
+    if (this.offset === 0) throw new DisposedError(`PackedInt8Matrix(${this.N}×${this.K})`);
+    registry.unregister(this.token);
+    this.mem.release(this.offset);
+    this.offset = 0;
+  }
+
+  [Symbol.dispose](): void {
+    if (this.offset !== 0) this.dispose();
+  }
+}
