@@ -28,3 +28,6 @@ export { requantize, requantizeMultiplier } from './ops/output/requantize.js';
 export type { RequantizeParams, QOutType } from './ops/output/requantize.js';
 export { QuantizedLinear } from './ops/quantized-linear.js';
 export type { QuantizedLinearOptions } from './ops/quantized-linear.js';
+// Packed int4 weights (issue 4): W4A8 and weight-only GEMV/GEMM, ONNX and MatMulNBits interchange.
+export { PackedInt4Matrix, INT4_GROUP_SIZES } from './ops/packed-int4-matrix.js';
+export type { PackedInt4Options, Int4GemvOptions } from './ops/packed-int4-matrix.js';

@@ -40,20 +40,6 @@ export interface KernelExports extends QuantKernelExports {
   abiVersion(): number;
 }
 
-/** Calibration kernels (assembly/calibrate/; docs/quantization.md eq. 22–26). Pointers are byte offsets. */
-export interface CalibrateKernelExports {
-  /** dst[s][c][r][k] = src[s][r][c][k] over [slabs, rows, cols, run] float32. */
-  cal_permute_f32(src: number, dst: number, slabs: number, rows: number, cols: number, run: number): void;
-  /** Folds each of `groups` runs of `len` floats into out (float32 pairs min, max); first NaN index or −1. */
-  cal_minmax_rows_f32(x: number, groups: number, len: number, out: number): number;
-  /** counts (int32[groups·nbins·4]) += per-group histograms with float32 lo/invw per group. */
-  cal_histogram_rows_f32(x: number, groups: number, len: number, lo: number, invw: number, nbins: number, absolute: number, counts: number): void;
-  /** out (float64[groups]) += Σ (x − Q/DQ(x))² with float32 scales/zero points per group. */
-  cal_qdq_sqerr_rows_f32(x: number, groups: number, len: number, scales: number, zps: number, qmin: number, qmax: number, out: number): void;
-}
-// Declaration merging: adds the calibration kernels to the runtime's KernelExports.
-export interface KernelExports extends CalibrateKernelExports {}
-
 /**
  * Exact int8 GEMV/GEMM kernels and their output stages (assembly/gemv/, assembly/output/;
  * docs/quantization.md eq. 10–16, layouts in docs/kernels.md). `wz` is the weight zero point in
@@ -72,3 +58,34 @@ export interface GemvKernelExports {
 }
 // Declaration merging: adds the GEMV kernels to the runtime's KernelExports.
 export interface KernelExports extends GemvKernelExports {}
+
+/** Calibration kernels (assembly/calibrate/; docs/quantization.md eq. 22–26). Pointers are byte offsets. */
+export interface CalibrateKernelExports {
+  /** dst[s][c][r][k] = src[s][r][c][k] over [slabs, rows, cols, run] float32. */
+  cal_permute_f32(src: number, dst: number, slabs: number, rows: number, cols: number, run: number): void;
+  /** Folds each of `groups` runs of `len` floats into out (float32 pairs min, max); first NaN index or −1. */
+  cal_minmax_rows_f32(x: number, groups: number, len: number, out: number): number;
+  /** counts (int32[groups·nbins·4]) += per-group histograms with float32 lo/invw per group. */
+  cal_histogram_rows_f32(x: number, groups: number, len: number, lo: number, invw: number, nbins: number, absolute: number, counts: number): void;
+  /** out (float64[groups]) += Σ (x − Q/DQ(x))² with float32 scales/zero points per group. */
+  cal_qdq_sqerr_rows_f32(x: number, groups: number, len: number, scales: number, zps: number, qmin: number, qmax: number, out: number): void;
+}
+// Declaration merging: adds the calibration kernels to the runtime's KernelExports.
+export interface KernelExports extends CalibrateKernelExports {}
+
+/** Packed int4 kernels (assembly/gemv/q4-*.ts; docs/quantization.md eq. 30–34). */
+export type Q4GemvFn = (packed: number, xq: number, xs: number, xcorr: number, xsum: number, out: number, N: number, Kp: number, G: number) => void;
+export type Q4F32GemvFn = (packed: number, xp: number, xc: number, xs: number, out: number, N: number, Kp: number, G: number) => void;
+export interface Int4KernelExports {
+  q4_gemv_4x32__sym: Q4GemvFn;
+  q4_gemv_4x32__asym: Q4GemvFn;
+  q4_gemv_4x32__groupsums(packed: number, xq: number, xcorr: number, out: number, N: number, Kp: number, G: number, asym: number): void;
+  /** Per-group int8 quantization of K floats into the W4A8 activation layout; first NaN index or −1. */
+  q4_act_quantize(x: number, K: number, G: number, xq: number, sx: number, xcorr: number, xsum: number): number;
+  q4f32_gemv_4x32__sym: Q4F32GemvFn;
+  q4f32_gemv_4x32__asym: Q4F32GemvFn;
+  /** Scales K floats into the weight-only activation layout; first NaN index or −1. */
+  q4f32_act_prepare(x: number, K: number, G: number, xp: number, xc: number, xs: number): number;
+}
+// Declaration merging: adds the int4 kernels to the runtime's KernelExports.
+export interface KernelExports extends Int4KernelExports {}

@@ -1,0 +1,403 @@
+/**
+ * PackedInt4Matrix: int4 weights (N output rows × K) quantized in groups of `groupSize`
+ * consecutive k, packed once into the q4 kernels' panel layout in wasm memory
+ * (assembly/gemv/q4-gemv-4x32-simd.ts draws it byte by byte; docs/quantization.md eq. 30–34).
+ *
+ *   signed:   q ∈ [−8, 7], w ≈ s[n,g]·q                         (symmetric)
+ *   unsigned: q ∈ [0, 15], w ≈ s[n,g]·(q − z[n,g]), z default 8  (asymmetric, as MatMulNBits)
+ *
+ * Memory: one block of Np·Kp/2 + Np·groups·(4 or 8) bytes (Np = N rounded up to 4, Kp = K
+ * rounded up to groupSize): the packed nibbles plus one float32 scale (and, when any zero point
+ * differs from 8, one float32 zero-point term) per group. Nothing else stays alive. Ownership
+ * as Tensor: dispose() / using, a FinalizationRegistry backstop, DisposedError after dispose.
+ */
+import { DisposedError, InvalidArgumentError, NaNInputError } from '../errors.js';
+import type { WasmMemory } from '../runtime/memory.js';
+import { rt } from '../runtime/wasm.js';
+import { affineParams } from '../quant/range.js';
+import { roundHalfEvenF32 } from '../quant/round.js';
+import { QTYPES } from '../quant/qtypes.js';
+import { part, scratch } from './scratch.js';
+import { assertDim, assertLength, assertOut } from './validate.js';
+
+export interface PackedInt4Options {
+  /** Values per group along K: a power of two from 32 to 256. */
+  groupSize: number;
+  /** One float32 scale per group, N × ceil(K / groupSize), row-major; finite and > 0. */
+  scales: Float32Array;
+  /** Unsigned weights only: one zero point per group in [0, 15] (default 8 everywhere). */
+  zeroPoints?: Uint8Array;
+  /** true: q is Int8Array in [−8, 7]; false: q is Uint8Array in [0, 15]. */
+  signed: boolean;
+}
+
+export interface Int4GemvOptions {
+  /** 'int8' (default): W4A8, activations quantized per group to int8 (eq. 33); 'float32': weight-only (eq. 34). */
+  activations?: 'int8' | 'float32';
+}
+
+export const INT4_GROUP_SIZES = Object.freeze([32, 64, 128, 256]);
+
+const registry = new FinalizationRegistry<{ mem: WasmMemory; offset: number }>(({ mem, offset }) => {
+  if (mem.isLive(offset)) mem.release(offset);
+});
+
+/** The kernel's nibble position of k-offset j within a 32-block: byte, shift, offset-binary. */
+function nibbleSlot(j: number): { byte: number; shift: number; offset: number } {
+  const L = j & 7, quarter = j >> 3; // quarter 0: bits 0–3, 1: 4–7, 2: 8–11, 3: 12–15 of lane L
+  return { byte: 2 * L + (quarter >> 1), shift: (quarter & 1) * 4, offset: quarter === 1 || quarter === 2 ? 8 : 0 };
+}
+const SLOTS = Array.from({ length: 32 }, (_, j) => nibbleSlot(j));
+
+function checkGroupSize(G: unknown): asserts G is number {
+  if (typeof G !== 'number' || !INT4_GROUP_SIZES.includes(G)) {
+    throw new InvalidArgumentError('groupSize', `must be a power of two from 32 to 256 (${INT4_GROUP_SIZES.join(', ')}), got ${String(G)}`);
+  }
+}
+
+export class PackedInt4Matrix {
+  readonly N: number;
+  readonly K: number;
+  readonly groupSize: number;
+  /** Groups per row: ceil(K / groupSize). */
+  readonly groups: number;
+  readonly signed: boolean;
+  /** Whether a zero-point term is stored (unsigned weights with some zero point ≠ 8). */
+  readonly asymmetric: boolean;
+  /** Bytes this matrix occupies in wasm memory (nibbles + scales [+ zero-point terms]). */
+  readonly byteLength: number;
+  /** @internal K rounded up to groupSize. */
+  readonly Kp: number;
+  /** @internal */
+  readonly mem: WasmMemory;
+  private offset: number;
+  private readonly token = {};
+
+  private constructor(mem: WasmMemory, N: number, K: number, G: number, signed: boolean, asymmetric: boolean) {
+    this.mem = mem;
+    this.N = N;
+    this.K = K;
+    this.groupSize = G;
+    this.groups = Math.ceil(K / G);
+    this.Kp = this.groups * G;
+    this.signed = signed;
+    this.asymmetric = asymmetric;
+    const Np = Math.ceil(N / 4) * 4;
+    this.byteLength = (Np / 4) * this.groups * this.groupBytes;
+    this.offset = mem.alloc(this.byteLength);
+    registry.register(this, { mem, offset: this.offset }, this.token);
+  }
+
+  /** Bytes of one group in one 4-row panel: 4 rows × G/2 nibble bytes + 16 B scales (+ 16 B zero-point terms). */
+  private get groupBytes(): number {
+    return 2 * this.groupSize + (this.asymmetric ? 32 : 16);
+  }
+
+  /**
+   * Pack int4 values given one per element (row-major N×K) with their group scales.
+   * @throws InvalidArgumentError on wrong types or lengths, values or zero points out of range,
+   *   a groupSize that is not a power of two from 32 to 256, or scales that are not finite and > 0.
+   */
+  static from(q: Int8Array | Uint8Array, N: number, K: number, options: PackedInt4Options): PackedInt4Matrix {
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'must be { groupSize, scales, zeroPoints?, signed }');
+    const { groupSize: G, scales, zeroPoints, signed } = options;
+    if (typeof signed !== 'boolean') throw new InvalidArgumentError('signed', `must be true (Int8Array q in [−8, 7]) or false (Uint8Array q in [0, 15]), got ${String(signed)}`);
+    if (signed ? !(q instanceof Int8Array) : !(q instanceof Uint8Array)) {
+      throw new InvalidArgumentError('q', signed ? 'must be an Int8Array (signed int4 values −8..7)' : 'must be a Uint8Array (unsigned int4 values 0..15)');
+    }
+    assertDim('N', N);
+    assertDim('K', K);
+    checkGroupSize(G);
+    assertLength('q', q, N * K, `N·K = ${N}·${K}`);
+    const groups = Math.ceil(K / G);
+    if (!(scales instanceof Float32Array)) throw new InvalidArgumentError('scales', `must be a Float32Array of N·ceil(K/groupSize) = ${N * groups} scales`);
+    assertLength('scales', scales, N * groups, `N·ceil(K/groupSize) = ${N}·${groups}`);
+    for (let i = 0; i < scales.length; i++) {
+      const s = scales[i]!;
+      if (!(s > 0) || s === Infinity) throw new InvalidArgumentError('scales', `must be finite and > 0, got ${s} at index ${i}`);
+    }
+    const [lo, hi] = signed ? [-8, 7] : [0, 15];
+    for (let i = 0; i < q.length; i++) {
+      const v = q[i]!;
+      if (v < lo || v > hi) throw new InvalidArgumentError('q', `value ${v} at index ${i} is outside [${lo}, ${hi}]; int4 values must fit 4 bits`);
+    }
+    let asymmetric = false;
+    if (zeroPoints !== undefined) {
+      if (signed) throw new InvalidArgumentError('zeroPoints', 'signed int4 weights are symmetric: zero points apply to unsigned (signed: false) weights only');
+      if (!(zeroPoints instanceof Uint8Array)) throw new InvalidArgumentError('zeroPoints', `must be a Uint8Array of N·ceil(K/groupSize) = ${N * groups} values`);
+      assertLength('zeroPoints', zeroPoints, N * groups, `N·ceil(K/groupSize) = ${N}·${groups}`);
+      for (let i = 0; i < zeroPoints.length; i++) {
+        const z = zeroPoints[i]!;
+        if (z > 15) throw new InvalidArgumentError('zeroPoints', `value ${z} at index ${i} is outside [0, 15]`);
+        if (z !== 8) asymmetric = true;
+      }
+    }
+    const m = new PackedInt4Matrix(rt().mem, N, K, G, signed, asymmetric);
+    m.pack(q, scales, zeroPoints);
+    return m;
+  }
+
+  /**
+   * Import com.microsoft MatMulNBits weights (bits = 4): B uint8 [N, ceil(K/blockSize), blockSize/2]
+   * (element 2i of a block in the low nibble of byte i), scales [N·ceil(K/blockSize)], optional zero
+   * points packed two per byte [N, ceil(ceil(K/blockSize)/2)] (low nibble first; default 8).
+   */
+  static fromMatMulNBits(B: Uint8Array, scales: Float32Array, N: number, K: number, blockSize: number, zeroPoints?: Uint8Array): PackedInt4Matrix {
+    assertDim('N', N);
+    assertDim('K', K);
+    checkGroupSize(blockSize);
+    const blocks = Math.ceil(K / blockSize);
+    if (!(B instanceof Uint8Array)) throw new InvalidArgumentError('B', `must be a Uint8Array [N, ceil(K/blockSize), blockSize/2] = ${N * blocks * (blockSize / 2)} bytes`);
+    assertLength('B', B, N * blocks * (blockSize / 2), `N·ceil(K/blockSize)·blockSize/2 = ${N}·${blocks}·${blockSize / 2}`);
+    const q = new Uint8Array(N * K);
+    for (let n = 0; n < N; n++) {
+      for (let k = 0; k < K; k++) {
+        const byte = B[(n * blocks + Math.floor(k / blockSize)) * (blockSize / 2) + ((k % blockSize) >> 1)]!;
+        q[n * K + k] = k & 1 ? byte >> 4 : byte & 15;
+      }
+    }
+    let zp: Uint8Array | undefined;
+    if (zeroPoints !== undefined) {
+      const perRow = Math.ceil(blocks / 2);
+      if (!(zeroPoints instanceof Uint8Array)) throw new InvalidArgumentError('zeroPoints', `must be a Uint8Array [N, ceil(blocks/2)] = ${N * perRow} bytes (two 4-bit zero points per byte)`);
+      assertLength('zeroPoints', zeroPoints, N * perRow, `N·ceil(ceil(K/blockSize)/2) = ${N}·${perRow}`);
+      zp = new Uint8Array(N * blocks);
+      for (let n = 0; n < N; n++) for (let b = 0; b < blocks; b++) {
+        const byte = zeroPoints[n * perRow + (b >> 1)]!;
+        zp[n * blocks + b] = b & 1 ? byte >> 4 : byte & 15;
+      }
+    }
+    return PackedInt4Matrix.from(q, N, K, { groupSize: blockSize, scales, zeroPoints: zp, signed: false });
+  }
+
+  /**
+   * Quantize row-major N×K float32 weights per group: symmetric int4 (s = absmax/7.5, eq. 7) or
+   * asymmetric uint4 min–max (range widened to include 0, eq. 7), round half to even (eq. 2).
+   */
+  static quantize(w: Float32Array, N: number, K: number, options: { groupSize: number; symmetric?: boolean }): PackedInt4Matrix {
+    const q = quantizeInt4Groups(w, N, K, options);
+    return PackedInt4Matrix.from(q.q, N, K, { groupSize: options.groupSize, scales: q.scales, zeroPoints: q.zeroPoints, signed: q.signed });
+  }
+
+  get disposed(): boolean { return this.offset === 0; }
+
+  /** @internal Byte offset of the packed block; throws DisposedError after dispose. */
+  get byteOffset(): number {
+    if (this.offset === 0) throw new DisposedError(`PackedInt4Matrix(${this.N}×${this.K}, group ${this.groupSize})`);
+    return this.offset;
+  }
+
+  private pack(q: Int8Array | Uint8Array, scales: Float32Array, zeroPoints: Uint8Array | undefined): void {
+    const { N, K, Kp, groups, groupSize: G } = this;
+    const mem = this.mem;
+    const base = this.offset;
+    const bytes = mem.bytes(base, this.byteLength);
+    const f32 = mem.f32(base, this.byteLength >> 2);
+    bytes.fill(0);
+    const GB = this.groupBytes;
+    const PB = groups * GB;
+    const shift = this.signed ? 0 : 8; // unsigned q is stored as q − 8 (eq. 31)
+    const Np = Math.ceil(N / 4) * 4;
+    for (let n = 0; n < Np; n++) {
+      const p = n >> 2, r = n & 3;
+      for (let g = 0; g < groups; g++) {
+        const gBase = p * PB + g * GB;
+        for (let b = 0; b < G >> 5; b++) {
+          const o = gBase + b * 64 + r * 16;
+          for (let j = 0; j < 32; j++) {
+            const k = g * G + b * 32 + j;
+            const v = n < N && k < K ? q[n * K + k]! - shift : 0;
+            const s = SLOTS[j]!;
+            bytes[o + s.byte]! |= ((v + s.offset) & 15) << s.shift;
+          }
+        }
+        const sOff = (gBase + (G >> 5) * 64) >> 2;
+        if (n < N) {
+          const s = scales[n * groups + g]!;
+          f32[sOff + r] = s / 4096; // eq. 32: the nibble is read as 4096·q
+          if (this.asymmetric) f32[sOff + 4 + r] = Math.fround(s * ((zeroPoints ? zeroPoints[n * groups + g]! : 8) - 8));
+        }
+      }
+    }
+    void Kp;
+  }
+
+  /** The int4 values, scales and zero points back out of the packed layout (copies). */
+  toInt4Values(): { q: Int8Array | Uint8Array; scales: Float32Array; zeroPoints?: Uint8Array } {
+    const base = this.byteOffset;
+    const { N, K, groups, groupSize: G } = this;
+    const bytes = this.mem.bytes(base, this.byteLength);
+    const f32 = this.mem.f32(base, this.byteLength >> 2);
+    const GB = this.groupBytes, PB = groups * GB;
+    const q = this.signed ? new Int8Array(N * K) : new Uint8Array(N * K);
+    const scales = new Float32Array(N * groups);
+    const zeroPoints = this.signed ? undefined : new Uint8Array(N * groups).fill(8);
+    const shift = this.signed ? 0 : 8;
+    for (let n = 0; n < N; n++) {
+      const p = n >> 2, r = n & 3;
+      for (let g = 0; g < groups; g++) {
+        const gBase = p * PB + g * GB;
+        for (let k = g * G; k < Math.min(K, (g + 1) * G); k++) {
+          const j = (k - g * G) & 31, b = (k - g * G) >> 5;
+          const s = SLOTS[j]!;
+          const nib = (bytes[gBase + b * 64 + r * 16 + s.byte]! >> s.shift) & 15;
+          q[n * K + k] = (((nib - s.offset) << 28) >> 28) + shift; // back to signed, then the storage domain
+        }
+        const sOff = (gBase + (G >> 5) * 64) >> 2;
+        const scale = f32[sOff + r]! * 4096;
+        scales[n * groups + g] = scale;
+        if (this.asymmetric) zeroPoints![n * groups + g] = Math.round(f32[sOff + 4 + r]! / scale) + 8;
+      }
+    }
+    return zeroPoints ? { q, scales, zeroPoints } : { q, scales };
+  }
+
+  /** Export in com.microsoft MatMulNBits layout (bits 4, block = groupSize); zero points packed two per byte. */
+  toMatMulNBits(): { B: Uint8Array; scales: Float32Array; zeroPoints?: Uint8Array } {
+    const { q, scales, zeroPoints } = this.toInt4Values();
+    const { N, K, groups, groupSize: G } = this;
+    const B = new Uint8Array(N * groups * (G / 2));
+    for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) {
+      const u = this.signed ? q[n * K + k]! + 8 : q[n * K + k]!; // MatMulNBits is unsigned with zero point 8
+      B[(n * groups + Math.floor(k / G)) * (G / 2) + ((k % G) >> 1)]! |= u << ((k & 1) * 4);
+    }
+    if (!zeroPoints || !this.asymmetric) return { B, scales };
+    const perRow = Math.ceil(groups / 2);
+    const zp = new Uint8Array(N * perRow);
+    for (let n = 0; n < N; n++) for (let g = 0; g < groups; g++) zp[n * perRow + (g >> 1)]! |= zeroPoints[n * groups + g]! << ((g & 1) * 4);
+    return { B, scales, zeroPoints: zp };
+  }
+
+  /** y = W·x for one float32 activation vector (length K). */
+  gemv(x: Float32Array, out?: Float32Array, options: Int4GemvOptions = {}): Float32Array {
+    this.byteOffset;
+    if (!(x instanceof Float32Array)) throw new InvalidArgumentError('x', `must be a Float32Array of length K = ${this.K}`);
+    assertLength('x', x, this.K, `K = ${this.K}`);
+    const y = assertOut('out', out, Float32Array, this.N);
+    this.run(x, 1, y, activationsOf(options), 'x');
+    return y;
+  }
+
+  /** Y = X·Wᵀ for M tokens: X is M×K row-major float32, the result M×N row-major. */
+  gemm(X: Float32Array, M: number, out?: Float32Array, options: Int4GemvOptions = {}): Float32Array {
+    this.byteOffset;
+    assertDim('M', M);
+    if (!(X instanceof Float32Array)) throw new InvalidArgumentError('X', `must be a Float32Array of M·K = ${M}·${this.K} values`);
+    assertLength('X', X, M * this.K, `M·K = ${M}·${this.K}`);
+    const y = assertOut('out', out, Float32Array, M * this.N);
+    this.run(X, M, y, activationsOf(options), 'X');
+    return y;
+  }
+
+  private run(X: Float32Array, M: number, y: Float32Array, acts: 'int8' | 'float32', argument: string): void {
+    const packed = this.byteOffset;
+    const { N, K, Kp, groups, groupSize: G } = this;
+    const Np = Math.ceil(N / 4) * 4;
+    const xBytes = part(4 * K), aBytes = part(4 * Kp), gBytes = part(4 * groups), oBytes = part(4 * Np);
+    const xOff = scratch(xBytes + aBytes + 3 * gBytes + oBytes);
+    const aOff = xOff + xBytes, g0 = aOff + aBytes, g1 = g0 + gBytes, g2 = g1 + gBytes, oOff = g2 + gBytes;
+    const k = rt().kernels;
+    const mem = this.mem;
+    for (let m = 0; m < M; m++) {
+      const row = X.subarray(m * K, (m + 1) * K);
+      mem.f32(xOff, K).set(row);
+      if (acts === 'int8') {
+        for (let i = 0; i < K; i++) if (!Number.isFinite(row[i]!)) nonFinite(argument, m * K + i, row[i]!);
+        k.q4_act_quantize(xOff, K, G, aOff, g0, g1, g2);
+        (this.asymmetric ? k.q4_gemv_4x32__asym : k.q4_gemv_4x32__sym)(packed, aOff, g0, g1, g2, oOff, N, Kp, G);
+      } else {
+        const bad = k.q4f32_act_prepare(xOff, K, G, aOff, g0, g1);
+        if (bad >= 0) throw new NaNInputError(argument, m * K + bad);
+        (this.asymmetric ? k.q4f32_gemv_4x32__asym : k.q4f32_gemv_4x32__sym)(packed, aOff, g0, g1, oOff, N, Kp, G);
+      }
+      y.set(mem.f32(oOff, N), m * N);
+    }
+  }
+
+  /** @internal Exact int32 group sums Σ_{k∈g} q'·xq (signed domain, before scaling), N × groups — for tests. */
+  groupSums(xq: Int8Array): Int32Array {
+    const packed = this.byteOffset;
+    const { N, K, Kp, groups, groupSize: G } = this;
+    assertLength('xq', xq, K, `K = ${K}`);
+    const Np = Math.ceil(N / 4) * 4;
+    const aOff = scratch(part(2 * Kp) + part(4 * groups) + part(4 * Np * groups));
+    const cOff = aOff + part(2 * Kp), oOff = cOff + part(4 * groups);
+    const a = this.mem.i16(aOff, Kp);
+    const c = this.mem.i32(cOff, groups);
+    a.fill(0); c.fill(0);
+    for (let i = 0; i < K; i++) {
+      const j = i & 31;
+      a[i] = xq[i]! * (j < 8 ? 1 : j < 16 ? 256 : j < 24 ? 16 : 1);
+      if (j >= 8 && j < 24) c[Math.floor(i / G)]! += 8 * 4096 * xq[i]!;
+    }
+    rt().kernels.q4_gemv_4x32__groupsums(packed, aOff, cOff, oOff, N, Kp, G, this.asymmetric ? 1 : 0);
+    const raw = this.mem.i32(oOff, Np * groups);
+    const out = new Int32Array(N * groups);
+    for (let n = 0; n < N; n++) for (let g = 0; g < groups; g++) out[n * groups + g] = raw[((n >> 2) * groups + g) * 4 + (n & 3)]! / 4096;
+    return out;
+  }
+
+  dispose(): void {
+    if (this.offset === 0) throw new DisposedError(`PackedInt4Matrix(${this.N}×${this.K}, group ${this.groupSize})`);
+    registry.unregister(this.token);
+    this.mem.release(this.offset);
+    this.offset = 0;
+  }
+
+  [Symbol.dispose](): void {
+    if (this.offset !== 0) this.dispose();
+  }
+}
+
+function activationsOf(options: Int4GemvOptions): 'int8' | 'float32' {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', "must be { activations?: 'int8' | 'float32' }");
+  const a = options.activations ?? 'int8';
+  if (a !== 'int8' && a !== 'float32') throw new InvalidArgumentError('options.activations', `must be 'int8' or 'float32', got ${String(a)}`);
+  return a;
+}
+
+function nonFinite(argument: string, index: number, v: number): never {
+  if (Number.isNaN(v)) throw new NaNInputError(argument, index);
+  throw new InvalidArgumentError(argument, `contains ${v} at index ${index}; int8 activation quantization needs finite values (use activations: 'float32' to propagate infinities)`);
+}
+
+/** Per-group int4 quantization of float weights (eq. 2, 7): the values, scales and zero points. */
+export function quantizeInt4Groups(w: Float32Array, N: number, K: number, options: { groupSize: number; symmetric?: boolean }):
+  { q: Int8Array | Uint8Array; scales: Float32Array; zeroPoints?: Uint8Array; signed: boolean } {
+  if (!(w instanceof Float32Array)) throw new InvalidArgumentError('w', 'must be a Float32Array (row-major N×K)');
+  assertDim('N', N);
+  assertDim('K', K);
+  assertLength('w', w, N * K, `N·K = ${N}·${K}`);
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'must be { groupSize, symmetric? }');
+  const G = options.groupSize;
+  checkGroupSize(G);
+  const symmetric = options.symmetric ?? true;
+  const info = symmetric ? QTYPES.int4 : QTYPES.uint4;
+  const groups = Math.ceil(K / G);
+  const q = symmetric ? new Int8Array(N * K) : new Uint8Array(N * K);
+  const scales = new Float32Array(N * groups);
+  const zeroPoints = symmetric ? undefined : new Uint8Array(N * groups);
+  for (let n = 0; n < N; n++) {
+    for (let g = 0; g < groups; g++) {
+      const k0 = n * K + g * G, k1 = n * K + Math.min(K, (g + 1) * G);
+      let lo = 0, hi = 0;
+      for (let i = k0; i < k1; i++) {
+        const v = w[i]!;
+        if (!Number.isFinite(v)) {
+          if (Number.isNaN(v)) throw new NaNInputError('w', i);
+          throw new InvalidArgumentError('w', `contains ${v} at index ${i}; weights must be finite`);
+        }
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      const { scale, zeroPoint } = affineParams(lo, hi, info, symmetric, false);
+      scales[n * groups + g] = scale;
+      if (zeroPoints) zeroPoints[n * groups + g] = zeroPoint;
+      for (let i = k0; i < k1; i++) {
+        const v = roundHalfEvenF32(Math.fround(w[i]! / scale)) + zeroPoint;
+        q[i] = v < info.qmin ? info.qmin : v > info.qmax ? info.qmax : v;
+      }
+    }
+  }
+  return zeroPoints ? { q, scales, zeroPoints, signed: false } : { q, scales, signed: true };
+}
