@@ -5,7 +5,7 @@
  */
 import { measureAsync, type Timing } from '../harness.js';
 import { loadPeers } from './ort.js';
-import { matMulFloatModel, matMulIntegerModel } from './onnx-model.js';
+import { matMulFloatModel, matMulIntegerModel, matMulNBitsModel } from './onnx-model.js';
 
 export interface PeerTiming {
   /** e.g. "onnxruntime-node MatMulInteger u8×s8" */
@@ -73,6 +73,39 @@ export async function matMulFloatPeers(w: Float32Array, x: Float32Array, N: numb
       out.push({ label, timing: await measureAsync(() => session.run(feed), maxTime) });
     } catch (e) {
       out.push({ label, wrong: `failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` });
+    }
+  }
+  return out;
+}
+
+/**
+ * Time com.microsoft MatMulNBits (4-bit, block = groupSize) at accuracy levels 0 (float compute)
+ * and 4 (int8 compute) on every installed peer, each checked against `expected` (the exact float
+ * product of the dequantized weights) within `relTol` of its largest magnitude before timing.
+ */
+export async function matMulNBitsPeers(
+  nbits: { B: Uint8Array; scales: Float32Array; zeroPoints?: Uint8Array }, x: Float32Array,
+  N: number, K: number, M: number, blockSize: number, expected: ArrayLike<number>, relTol: number, maxTime: number,
+): Promise<PeerTiming[]> {
+  const out: PeerTiming[] = [];
+  let peak = 0;
+  for (let i = 0; i < expected.length; i++) peak = Math.max(peak, Math.abs(expected[i]!));
+  for (const p of await loadPeers()) {
+    for (const level of [0, 4]) {
+      const label = `${p.name} MatMulNBits acc${level}`;
+      try {
+        const opts: { zeroPoints?: Uint8Array; accuracyLevel: number } = { accuracyLevel: level };
+        if (nbits.zeroPoints) opts.zeroPoints = nbits.zeroPoints;
+        const session = await p.createSession(matMulNBitsModel(nbits.B, nbits.scales, K, N, M, blockSize, opts));
+        const feed = { A: p.tensor('float32', x, [M, K]) };
+        const y = (await session.run(feed)).Y!.data as Float32Array;
+        let worst = 0;
+        for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(y[i]! - expected[i]!));
+        if (!(worst <= relTol * peak)) { out.push({ label, wrong: `max error ${worst.toExponential(2)} exceeds ${relTol}·max|y|` }); continue; }
+        out.push({ label, timing: await measureAsync(() => session.run(feed), maxTime) });
+      } catch (e) {
+        out.push({ label, wrong: `failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` });
+      }
     }
   }
   return out;

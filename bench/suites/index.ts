@@ -1,4 +1,10 @@
 /** The benchmark suites, by name. Each suite file exports one Suite. */
 import type { Suite } from '../harness.js';
+import { int4Suite } from './int4.js';
 
-export const SUITES: Record<string, Suite> = {};
+export const SUITES: Record<string, Suite> = {
+  int4: int4Suite,
+};
+// gemv suite (issue 3)
+import { gemvSuite } from './gemv.js';
+SUITES.gemv = gemvSuite;
