@@ -4,9 +4,11 @@
 //   q[i] = clamp(nearest_even(x[i] / s) + z, qmin, qmax)                         (eq. 2)
 //   The quotient is a true float32 division (f32x4.div / f32.div), rounded half to even
 //   (f32x4.nearest), the zero point added in float and the sum clamped in float to [qmin, qmax]
-//   BEFORE conversion, so ±Inf and huge quotients saturate without integer overflow. Every value
-//   that reaches the conversion is an integer in [qmin, qmax] (exact in float32 for |q| ≤ 65535),
-//   so i32x4.trunc_sat_f32x4_s and the narrowing are exact. −0 gives z. Subnormal x and s are
+//   BEFORE conversion, so ±Inf and huge quotients saturate without integer overflow. The SIMD
+//   body clamps x/s to the integers [qmin − z, qmax − z] (clamping commutes with rounding to
+//   integers) and rounds half to even with the 1.5·2^23 magic-number addition, which also yields
+//   the integer bits (see toInt); the scalar tail uses nearest + i32.trunc_sat_f32_s. Every value
+//   converted is an integer in [qmin, qmax], so the narrowing is exact. −0 gives z. Subnormal x and s are
 //   used as they are (wasm never flushes). The caller guarantees s finite and > 0, z an integer
 //   in [qmin, qmax], and passes z, qmin, qmax as float32.
 //   Entry points, by storage type T ∈ {i8, u8, i16, u16} (int4/int2 use i8/u8 with their qmin/qmax):
@@ -25,15 +27,11 @@
 // NaN        detected, never mapped: each entry returns the index of the first NaN in x, or −1.
 //            When it returns ≥ 0 the output is unspecified (the host throws NaNInputError).
 
-// Convert a v128 of float lanes that hold integers in [qmin, qmax] to T and store 16 of them.
+// Narrow four i32x4 (integers in [qmin, qmax]) to T and store 16 of them. In range, so the
+// saturating narrows are exact.
 // @ts-ignore: decorator
-@inline function store16<T>(q: usize, a: v128, b: v128, c: v128, d: v128): void {
-  const ia = i32x4.trunc_sat_f32x4_s(a);
-  const ib = i32x4.trunc_sat_f32x4_s(b);
-  const ic = i32x4.trunc_sat_f32x4_s(c);
-  const id = i32x4.trunc_sat_f32x4_s(d);
+@inline function store16<T>(q: usize, ia: v128, ib: v128, ic: v128, id: v128): void {
   if (sizeof<T>() == 1) {
-    // in range, so the saturating narrows are exact
     const lo = i16x8.narrow_i32x4_s(ia, ib);
     const hi = i16x8.narrow_i32x4_s(ic, id);
     if (isSigned<T>()) v128.store(q, i8x16.narrow_i16x8_s(lo, hi));
@@ -47,6 +45,17 @@
       v128.store(q, i16x8.narrow_i32x4_u(ic, id), 16);
     }
   }
+}
+
+// Round-and-convert with the 1.5·2^23 "magic number": for |c| ≤ 2^22, c + 12582912 lands in
+// [2^23, 2^24) where the float32 spacing is 1, so the addition itself rounds c half to even
+// (12582912 is even), and the low mantissa bits are the integer: bits − 0x4B400000 = rhe(c).
+// Clamping to the integers [qmin − z, qmax − z] commutes with rounding, so clamp first; then
+// bits − (0x4B400000 − z) = rhe(c) + z. This replaces f32x4.nearest + i32x4.trunc_sat_f32x4_s,
+// which V8 lowers to a long sequence. Exact: tested bit for bit against the reference.
+// @ts-ignore: decorator
+@inline function toInt(qf: v128, LO: v128, HI: v128, MAGIC: v128, BIAS: v128): v128 {
+  return i32x4.sub(f32x4.add(f32x4.pmin(f32x4.pmax(qf, LO), HI), MAGIC), BIAS);
 }
 
 // @ts-ignore: decorator
@@ -69,21 +78,19 @@
 // One run of n elements with one (s, z). Returns the first NaN index or −1.
 // @ts-ignore: decorator
 @inline function quantRun<T>(x: usize, q: usize, n: i32, s: f32, z: f32, qmin: f32, qmax: f32): i32 {
-  const S = f32x4.splat(s), Z = f32x4.splat(z), LO = f32x4.splat(qmin), HI = f32x4.splat(qmax);
+  const S = f32x4.splat(s), LO = f32x4.splat(qmin - z), HI = f32x4.splat(qmax - z);
+  const MAGIC = f32x4.splat(12582912.0), BIAS = i32x4.splat(0x4B400000 - <i32>z);
   let nan = i32x4.splat(0);
   let i = 0;
   for (; i + 16 <= n; i += 16) {
     const p = x + (<usize>i << 2);
-    let a = f32x4.div(v128.load(p), S);
-    let b = f32x4.div(v128.load(p, 16), S);
-    let c = f32x4.div(v128.load(p, 32), S);
-    let d = f32x4.div(v128.load(p, 48), S);
+    const a = f32x4.div(v128.load(p), S);
+    const b = f32x4.div(v128.load(p, 16), S);
+    const c = f32x4.div(v128.load(p, 32), S);
+    const d = f32x4.div(v128.load(p, 48), S);
     nan = v128.or(nan, v128.or(v128.or(f32x4.ne(a, a), f32x4.ne(b, b)), v128.or(f32x4.ne(c, c), f32x4.ne(d, d))));
-    a = f32x4.pmin(f32x4.pmax(f32x4.add(f32x4.nearest(a), Z), LO), HI);
-    b = f32x4.pmin(f32x4.pmax(f32x4.add(f32x4.nearest(b), Z), LO), HI);
-    c = f32x4.pmin(f32x4.pmax(f32x4.add(f32x4.nearest(c), Z), LO), HI);
-    d = f32x4.pmin(f32x4.pmax(f32x4.add(f32x4.nearest(d), Z), LO), HI);
-    store16<T>(q + (<usize>i * sizeof<T>()), a, b, c, d);
+    store16<T>(q + (<usize>i * sizeof<T>()),
+      toInt(a, LO, HI, MAGIC, BIAS), toInt(b, LO, HI, MAGIC, BIAS), toInt(c, LO, HI, MAGIC, BIAS), toInt(d, LO, HI, MAGIC, BIAS));
   }
   if (v128.any_true(nan)) return firstNaN(x, i);
   for (; i < n; i++) {
@@ -112,6 +119,7 @@
 @inline function quantCols<T>(x: usize, q: usize, rows: i32, cols: i32, scales: usize, zps: usize,
                               groupRows: i32, qmin: f32, qmax: f32): i32 {
   const LO = f32x4.splat(qmin), HI = f32x4.splat(qmax);
+  const MAGIC = f32x4.splat(12582912.0), MB = i32x4.splat(0x4B400000);
   let nan = i32x4.splat(0);
   let g = 0;
   let sRow = scales, zRow = zps;
@@ -130,7 +138,10 @@
       b = f32x4.pmin(f32x4.pmax(f32x4.add(f32x4.nearest(b), v128.load(pz, 16)), LO), HI);
       e = f32x4.pmin(f32x4.pmax(f32x4.add(f32x4.nearest(e), v128.load(pz, 32)), LO), HI);
       d = f32x4.pmin(f32x4.pmax(f32x4.add(f32x4.nearest(d), v128.load(pz, 48)), LO), HI);
-      store16<T>(qr + (<usize>c * sizeof<T>()), a, b, e, d);
+      // a…d are integers in [qmin, qmax]; + 1.5·2^23 puts them in the low mantissa bits
+      store16<T>(qr + (<usize>c * sizeof<T>()),
+        i32x4.sub(f32x4.add(a, MAGIC), MB), i32x4.sub(f32x4.add(b, MAGIC), MB),
+        i32x4.sub(f32x4.add(e, MAGIC), MB), i32x4.sub(f32x4.add(d, MAGIC), MB));
     }
     for (; c < cols; c++) {
       const v = load<f32>(xr + (<usize>c << 2));

@@ -8,3 +8,6 @@ export const SUITES: Record<string, Suite> = {
 // gemv suite (issue 3)
 import { gemvSuite } from './gemv.js';
 SUITES.gemv = gemvSuite;
+// quant suite (issue 2)
+import { quantSuite } from './quant.js';
+SUITES.quant = quantSuite;
