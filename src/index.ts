@@ -31,3 +31,10 @@ export type { QuantizedLinearOptions } from './ops/quantized-linear.js';
 // Packed int4 weights (issue 4): W4A8 and weight-only GEMV/GEMM, ONNX and MatMulNBits interchange.
 export { PackedInt4Matrix, INT4_GROUP_SIZES } from './ops/packed-int4-matrix.js';
 export type { PackedInt4Options, Int4GemvOptions } from './ops/packed-int4-matrix.js';
+// Calibration observers (issue 5): range setting per tensor / axis / block (docs/quantization.md eq. 20–28).
+export {
+  MinMaxObserver, MovingAverageMinMaxObserver, PercentileObserver, MseObserver, EntropyObserver,
+} from './calibrate/index.js';
+export type {
+  Observer, ObserverOptions, ObserverProgress, ClippingRange, MovingAverageOptions, HistogramOptions, PercentileOptions, EntropyOptions,
+} from './calibrate/index.js';

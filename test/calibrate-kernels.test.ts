@@ -80,18 +80,20 @@ describe('cal_histogram_rows_f32', () => {
     const { kernels, mem } = rt();
     for (const [groups, len, nbins] of [[1, 1001, 2048], [4, 37, 64], [3, 256, 7], [1, 3, 2048]] as const) {
       const x = data(rng, groups * len);
+      for (let i = 0; i < x.length; i += 7) x[i] = i % 2 ? 0 : -0; // exact zeros, in body and tail
       x[0] = 1e30; if (len > 2) x[1] = -1e30; // far outside: must clamp to the edge bins
       const lo = new Float32Array(groups), invw = new Float32Array(groups);
       for (let g = 0; g < groups; g++) { lo[g] = -4 - g; invw[g] = Math.fround(nbins / (8 + 2 * g)); }
       for (const absolute of [false, true]) {
-        const want = new Int32Array(groups * nbins * 4);
-        histogramRowsRef(x, groups, len, lo, invw, nbins, absolute, want);
-        const xo = put(x), lo_ = put(lo), iw = put(invw), co = put(new Int32Array(groups * nbins * 4));
-        kernels.cal_histogram_rows_f32(xo, groups, len, lo_, iw, nbins, absolute ? 1 : 0, co);
+        const want = new Int32Array(groups * nbins * 4), wantZ = new Int32Array(groups).fill(3);
+        histogramRowsRef(x, groups, len, lo, invw, nbins, absolute, want, wantZ);
+        const xo = put(x), lo_ = put(lo), iw = put(invw), co = put(new Int32Array(groups * nbins * 4)), zo = put(new Int32Array(groups).fill(3));
+        kernels.cal_histogram_rows_f32(xo, groups, len, lo_, iw, nbins, absolute ? 1 : 0, co, zo);
         const got = get(Int32Array, co, groups * nbins * 4);
         expect(got).toEqual(want);
         expect(got.reduce((a, b) => a + b, 0)).toBe(groups * len);
-        for (const o of [xo, lo_, iw, co]) mem.release(o);
+        expect(get(Int32Array, zo, groups)).toEqual(wantZ);
+        for (const o of [xo, lo_, iw, co, zo]) mem.release(o);
       }
     }
   });

@@ -88,19 +88,22 @@ const HIST_CHUNK_CELLS = 1 << 20;
  * chunks so the int32 scratch stays ≤ 4 MiB; the 4 lane copies are summed here.
  */
 export function accumulateHistogram(b: StagedBatch, lo: Float32Array, invw: Float32Array, nbins: number, absolute: boolean,
-                                    counts: Float64Array): void {
+                                    counts: Float64Array, zeros: Float64Array): void {
   const { kernels, mem } = rt();
   const chunk = Math.max(1, Math.min(b.groups, Math.floor(HIST_CHUNK_CELLS / (4 * nbins))));
   const cells = chunk * nbins * 4;
   const scratch = mem.alloc(cells * 4);
-  const params = mem.alloc(8 * chunk);
+  const params = mem.alloc(12 * chunk);
   try {
     for (let g0 = 0; g0 < b.groups; g0 += chunk) {
       const ng = Math.min(chunk, b.groups - g0);
       mem.i32(scratch, ng * nbins * 4).fill(0);
       mem.f32(params, ng).set(lo.subarray(g0, g0 + ng));
       mem.f32(params + 4 * chunk, ng).set(invw.subarray(g0, g0 + ng));
-      kernels.cal_histogram_rows_f32(b.offset + 4 * g0 * b.len, ng, b.len, params, params + 4 * chunk, nbins, absolute ? 1 : 0, scratch);
+      mem.i32(params + 8 * chunk, ng).fill(0);
+      kernels.cal_histogram_rows_f32(b.offset + 4 * g0 * b.len, ng, b.len, params, params + 4 * chunk, nbins, absolute ? 1 : 0, scratch, params + 8 * chunk);
+      const z = mem.i32(params + 8 * chunk, ng);
+      for (let g = 0; g < ng; g++) zeros[g0 + g]! += z[g]!;
       const c = mem.i32(scratch, ng * nbins * 4);
       const base = g0 * nbins;
       for (let k = 0, m = ng * nbins; k < m; k++) {

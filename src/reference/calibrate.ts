@@ -60,13 +60,14 @@ export function binOf(v: number, lo: number, invw: number, nbins: number): numbe
   return b;
 }
 
-/** cal_histogram_rows_f32: counts[((g·nbins + b) << 2) | (i & 3)] += 1. */
+/** cal_histogram_rows_f32: counts[((g·nbins + b) << 2) | (i & 3)] += 1; zeros[g] += count of exact zeros. */
 export function histogramRowsRef(x: Float32Array, groups: number, len: number, lo: Float32Array, invw: Float32Array,
-                                 nbins: number, absolute: boolean, counts: Int32Array): void {
+                                 nbins: number, absolute: boolean, counts: Int32Array, zeros: Int32Array): void {
   for (let g = 0; g < groups; g++) {
     const l = lo[g]!, w = invw[g]!;
     for (let i = 0; i < len; i++) {
       let v = x[g * len + i]!;
+      if (v === 0) zeros[g]! += 1;
       if (absolute) v = Math.abs(v);
       counts[((g * nbins + binOf(v, l, w, nbins)) << 2) | (i & 3)]! += 1;
     }

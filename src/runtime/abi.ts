@@ -65,8 +65,8 @@ export interface CalibrateKernelExports {
   cal_permute_f32(src: number, dst: number, slabs: number, rows: number, cols: number, run: number): void;
   /** Folds each of `groups` runs of `len` floats into out (float32 pairs min, max); first NaN index or −1. */
   cal_minmax_rows_f32(x: number, groups: number, len: number, out: number): number;
-  /** counts (int32[groups·nbins·4]) += per-group histograms with float32 lo/invw per group. */
-  cal_histogram_rows_f32(x: number, groups: number, len: number, lo: number, invw: number, nbins: number, absolute: number, counts: number): void;
+  /** counts (int32[groups·nbins·4]) += per-group histograms with float32 lo/invw per group; zeros (int32[groups]) += exact zeros. */
+  cal_histogram_rows_f32(x: number, groups: number, len: number, lo: number, invw: number, nbins: number, absolute: number, counts: number, zeros: number): void;
   /** out (float64[groups]) += Σ (x − Q/DQ(x))² with float32 scales/zero points per group. */
   cal_qdq_sqerr_rows_f32(x: number, groups: number, len: number, scales: number, zps: number, qmin: number, qmax: number, out: number): void;
 }
@@ -75,10 +75,14 @@ export interface KernelExports extends CalibrateKernelExports {}
 
 /** Packed int4 kernels (assembly/gemv/q4-*.ts; docs/quantization.md eq. 30–34). */
 export type Q4GemvFn = (packed: number, xq: number, xs: number, xcorr: number, xsum: number, out: number, N: number, Kp: number, G: number) => void;
+export type Q4GemmFn = (packed: number, xq: number, xs: number, xcorr: number, xsum: number, out: number, M: number, N: number, Kp: number, G: number, tmp: number) => void;
 export type Q4F32GemvFn = (packed: number, xp: number, xc: number, xs: number, out: number, N: number, Kp: number, G: number) => void;
 export interface Int4KernelExports {
   q4_gemv_4x32__sym: Q4GemvFn;
   q4_gemv_4x32__asym: Q4GemvFn;
+  /** M tokens at once; tmp: (G/32)·256 + 16·M bytes of scratch. */
+  q4_gemm_4x32__sym: Q4GemmFn;
+  q4_gemm_4x32__asym: Q4GemmFn;
   q4_gemv_4x32__groupsums(packed: number, xq: number, xcorr: number, out: number, N: number, Kp: number, G: number, asym: number): void;
   /** Per-group int8 quantization of K floats into the W4A8 activation layout; first NaN index or −1. */
   q4_act_quantize(x: number, K: number, G: number, xq: number, sx: number, xcorr: number, xsum: number): number;
