@@ -210,6 +210,13 @@ describe('dynamicQuantize (eq. 8, ONNX DynamicQuantizeLinear)', () => {
     }
   });
 
+  it('computes in float32 like ONNX: x = [−3, 3] gives zero point 128 (double arithmetic would give 127)', () => {
+    const r = dynamicQuantize(Float32Array.of(-3, 3));
+    expect(r.scale).toBe(Math.fround(6 / 255));
+    expect(r.zeroPoint).toBe(128);
+    expect(Array.from(r.q)).toEqual([0, 255]);
+  });
+
   it('all zeros: scale 1, zero point 0 (ONNX Runtime answers scale 0); −0 quantizes to the zero point', () => {
     const r = dynamicQuantize(Float32Array.of(0, -0, 0));
     expect(r).toEqual({ q: Uint8Array.of(0, 0, 0), scale: 1, zeroPoint: 0 });

@@ -1,4 +1,4 @@
-// onnx-int2 — 2-bit values four to a byte in ONNX order (docs/quantization.md, "Packing").
+// onnx-int2 — 2-bit values four to a byte in ONNX order (docs/quantization.md eq. 9).
 //
 // CONTRACT
 //   pack_int2(q, packed, n):  packed[j] = Σ_{t<4} (q[4j+t] & 3) << 2t, j < ceil(n/4); missing

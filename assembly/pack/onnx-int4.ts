@@ -1,4 +1,4 @@
-// onnx-int4 — 4-bit values two to a byte in ONNX order (docs/quantization.md, "Packing").
+// onnx-int4 — 4-bit values two to a byte in ONNX order (docs/quantization.md eq. 9).
 //
 // CONTRACT
 //   pack_int4(q, packed, n):  packed[j] = (q[2j] & 0xF) | (q[2j+1] & 0xF) << 4, j < ceil(n/2);

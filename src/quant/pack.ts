@@ -1,5 +1,5 @@
 /**
- * Sub-byte packing in ONNX order (docs/quantization.md, "Packing"): int4/uint4 two to a byte,
+ * Sub-byte packing in ONNX order (docs/quantization.md eq. 9): int4/uint4 two to a byte,
  * element 2i in the low nibble of byte i; int2/uint2 four to a byte from the low bits.
  * Values are range-checked (a value outside the type's grid cannot be packed faithfully).
  */
