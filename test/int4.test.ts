@@ -110,10 +110,9 @@ describe('PackedInt4Matrix: GEMV accuracy', () => {
     }
   });
 
-  it('GEMM equals one GEMV per token, for both activation modes, M ∈ {1, 2, 3, 5, 8}', () => {
-    const rng = new Rng(5);
-    const N = 13, K = 97, G = 32;
-    const w = randomWeights(rng, N, K, G, false);
+  it.each([[13, 97, 32, false], [8, 300, 128, true], [5, 64, 64, false], [1, 33, 256, true], [17, 1000, 32, true]])('GEMM equals one GEMV per token bit for bit (N=%i K=%i G=%i signed=%s), M ∈ {1, 2, 3, 5, 8}', (N, K, G, signed) => {
+    const rng = new Rng(5 + N + K);
+    const w = randomWeights(rng, N, K, G, signed);
     using m = pack(w);
     for (const M of [1, 2, 3, 5, 8]) {
       const X = rng.gaussianArray(M * K);

@@ -1,7 +1,7 @@
 // q4f32-gemv-4x32-simd — weight-only int4 GEMV: packed int4 weights × float32 activations →
 // float32, 4 output rows per pass, 32 k per step. Same packed layout as q4-gemv-4x32-simd.
 //
-// CONTRACT (docs/quantization.md eq. 34)
+// CONTRACT (docs/quantization.md eq. 44)
 //   out[n] = Σ_g ( ws[n,g] · Σ_{k∈g} v[n,k]·x'[k]  −  wsc[n,g] · xc[g]  −  wz[n,g] · xs[g] )
 //   v[n,k]: the nibble as the int16 lane value the mask leaves (4096·q for k-offsets 0–7 and
 //   24–31, 16·u for 8–15, 256·u for 16–23, u = q + 8), converted exactly to float32;

@@ -1,7 +1,7 @@
 /**
  * PackedInt4Matrix: int4 weights (N output rows × K) quantized in groups of `groupSize`
  * consecutive k, packed once into the q4 kernels' panel layout in wasm memory
- * (assembly/gemv/q4-gemv-4x32-simd.ts draws it byte by byte; docs/quantization.md eq. 30–34).
+ * (assembly/gemv/q4-gemv-4x32-simd.ts draws it byte by byte; docs/quantization.md eq. 40–44).
  *
  *   signed:   q ∈ [−8, 7], w ≈ s[n,g]·q                         (symmetric)
  *   unsigned: q ∈ [0, 15], w ≈ s[n,g]·(q − z[n,g]), z default 8  (asymmetric, as MatMulNBits)
@@ -32,7 +32,7 @@ export interface PackedInt4Options {
 }
 
 export interface Int4GemvOptions {
-  /** 'int8' (default): W4A8, activations quantized per group to int8 (eq. 33); 'float32': weight-only (eq. 34). */
+  /** 'int8' (default): W4A8, activations quantized per group to int8 (eq. 43); 'float32': weight-only (eq. 44). */
   activations?: 'int8' | 'float32';
 }
 
@@ -196,7 +196,7 @@ export class PackedInt4Matrix {
     bytes.fill(0);
     const GB = this.groupBytes;
     const PB = groups * GB;
-    const shift = this.signed ? 0 : 8; // unsigned q is stored as q − 8 (eq. 31)
+    const shift = this.signed ? 0 : 8; // unsigned q is stored as q − 8 (eq. 41)
     const Np = Math.ceil(N / 4) * 4;
     for (let n = 0; n < Np; n++) {
       const p = n >> 2, r = n & 3;
@@ -214,7 +214,7 @@ export class PackedInt4Matrix {
         const sOff = (gBase + (G >> 5) * 64) >> 2;
         if (n < N) {
           const s = scales[n * groups + g]!;
-          f32[sOff + r] = s / 4096; // eq. 32: the nibble is read as 4096·q
+          f32[sOff + r] = s / 4096; // eq. 42: the nibble is read as 4096·q
           if (this.asymmetric) f32[sOff + 4 + r] = Math.fround(s * ((zeroPoints ? zeroPoints[n * groups + g]! : 8) - 8));
         }
       }
@@ -290,19 +290,21 @@ export class PackedInt4Matrix {
   }
 
   private run(X: Float32Array, M: number, y: Float32Array, acts: 'int8' | 'float32', argument: string): void {
+    if (acts === 'int8') {
+      for (let i = 0; i < X.length; i++) if (!Number.isFinite(X[i]!)) nonFinite(argument, i, X[i]!);
+      if (M > 1) return this.runGemmW4A8(X, M, y);
+    }
     const packed = this.byteOffset;
     const { N, K, Kp, groups, groupSize: G } = this;
     const Np = Math.ceil(N / 4) * 4;
-    const xBytes = part(4 * K), aBytes = part(4 * Kp), gBytes = part(4 * groups), oBytes = part(4 * Np);
+    const xBytes = part(4 * K), aBytes = part(4 * Kp), gBytes = part(16 * groups), oBytes = part(4 * Np);
     const xOff = scratch(xBytes + aBytes + 3 * gBytes + oBytes);
     const aOff = xOff + xBytes, g0 = aOff + aBytes, g1 = g0 + gBytes, g2 = g1 + gBytes, oOff = g2 + gBytes;
     const k = rt().kernels;
     const mem = this.mem;
     for (let m = 0; m < M; m++) {
-      const row = X.subarray(m * K, (m + 1) * K);
-      mem.f32(xOff, K).set(row);
+      mem.f32(xOff, K).set(X.subarray(m * K, (m + 1) * K));
       if (acts === 'int8') {
-        for (let i = 0; i < K; i++) if (!Number.isFinite(row[i]!)) nonFinite(argument, m * K + i, row[i]!);
         k.q4_act_quantize(xOff, K, G, aOff, g0, g1, g2);
         (this.asymmetric ? k.q4_gemv_4x32__asym : k.q4_gemv_4x32__sym)(packed, aOff, g0, g1, g2, oOff, N, Kp, G);
       } else {
@@ -312,6 +314,24 @@ export class PackedInt4Matrix {
       }
       y.set(mem.f32(oOff, N), m * N);
     }
+  }
+
+  /** W4A8 for M > 1 tokens: activations quantized token by token, then one GEMM pass (eq. 40–43). */
+  private runGemmW4A8(X: Float32Array, M: number, y: Float32Array): void {
+    const packed = this.byteOffset;
+    const { N, K, Kp, groups, groupSize: G } = this;
+    const xBytes = part(4 * K), aBytes = part(2 * Kp * M), cBytes = part(4 * groups * M), gBytes = part(16 * groups * M);
+    const tBytes = part((G / 32) * 256 + 16 * M), oBytes = part(4 * N * M);
+    const xOff = scratch(xBytes + aBytes + cBytes + 2 * gBytes + tBytes + oBytes);
+    const aOff = xOff + xBytes, cOff = aOff + aBytes, sOff = cOff + cBytes, zOff = sOff + gBytes, tOff = zOff + gBytes, oOff = tOff + tBytes;
+    const k = rt().kernels;
+    const mem = this.mem;
+    for (let m = 0; m < M; m++) {
+      mem.f32(xOff, K).set(X.subarray(m * K, (m + 1) * K));
+      k.q4_act_quantize(xOff, K, G, aOff + 2 * Kp * m, sOff + 16 * groups * m, cOff + 4 * groups * m, zOff + 16 * groups * m);
+    }
+    (this.asymmetric ? k.q4_gemm_4x32__asym : k.q4_gemm_4x32__sym)(packed, aOff, sOff, cOff, zOff, oOff, M, N, Kp, G, tOff);
+    y.set(mem.f32(oOff, M * N));
   }
 
   /** @internal Exact int32 group sums Σ_{k∈g} q'·xq (signed domain, before scaling), N × groups — for tests. */
@@ -328,7 +348,7 @@ export class PackedInt4Matrix {
     for (let i = 0; i < K; i++) {
       const j = i & 31;
       a[i] = xq[i]! * (j < 8 ? 1 : j < 16 ? 256 : j < 24 ? 16 : 1);
-      if (j >= 8 && j < 24) c[Math.floor(i / G)]! += 8 * 4096 * xq[i]!;
+      if (j >= 8 && j < 24) c[Math.floor(i / G)]! -= 8192 * xq[i]!; // −corr/4 (kernel contract)
     }
     rt().kernels.q4_gemv_4x32__groupsums(packed, aOff, cOff, oOff, N, Kp, G, this.asymmetric ? 1 : 0);
     const raw = this.mem.i32(oOff, Np * groups);

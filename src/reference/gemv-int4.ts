@@ -1,5 +1,5 @@
 /**
- * Scalar JS twins of the packed-int4 kernels (docs/quantization.md eq. 30–34): the test oracle
+ * Scalar JS twins of the packed-int4 kernels (docs/quantization.md eq. 40–44): the test oracle
  * and the benchmark baseline. Plain loops over one-value-per-element arrays; shares no code with
  * the kernels or their packing.
  *
@@ -24,7 +24,7 @@ function rhe(v: number): number {
   return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
 }
 
-/** Per-group dynamic int8 activation quantization (eq. 33): q = rhe(f32(x / f32(amax/127))). */
+/** Per-group dynamic int8 activation quantization (eq. 43): q = rhe(f32(x / f32(amax/127))). */
 export function refActQuantize(x: Float32Array, G: number): { q: Int8Array; scales: Float32Array } {
   const K = x.length;
   const groups = groupsOf(K, G);
@@ -47,7 +47,7 @@ function wv(w: RefInt4Weights, n: number, k: number): number {
   return w.q[n * w.K + k]! - z;
 }
 
-/** Exact int32 group sums Σ_{k∈g} (q[n,k] − 8·unsigned)·xq[k] in the kernel's signed domain (eq. 31), N × groups. */
+/** Exact int32 group sums Σ_{k∈g} (q[n,k] − 8·unsigned)·xq[k] in the kernel's signed domain (eq. 41), N × groups. */
 export function refInt4GroupSums(w: RefInt4Weights, xq: Int8Array): Int32Array {
   const groups = groupsOf(w.K, w.groupSize);
   const out = new Int32Array(w.N * groups);
@@ -62,7 +62,7 @@ export function refInt4GroupSums(w: RefInt4Weights, xq: Int8Array): Int32Array {
   return out;
 }
 
-/** W4A8 (eq. 30): y[n] = Σ_g sx[g]·s[n,g]·Σ_{k∈g} (q − z)·xq, in double. */
+/** W4A8 (eq. 40): y[n] = Σ_g sx[g]·s[n,g]·Σ_{k∈g} (q − z)·xq, in double. */
 export function refInt4GemvW4A8(w: RefInt4Weights, x: Float32Array): Float64Array {
   const { q: xq, scales: sx } = refActQuantize(x, w.groupSize);
   const groups = groupsOf(w.K, w.groupSize);
@@ -79,7 +79,7 @@ export function refInt4GemvW4A8(w: RefInt4Weights, x: Float32Array): Float64Arra
   return y;
 }
 
-/** Weight-only (eq. 34): y[n] = Σ_k s[n,g(k)]·(q − z)·x[k] in double — the exact float product. */
+/** Weight-only (eq. 44): y[n] = Σ_k s[n,g(k)]·(q − z)·x[k] in double — the exact float product. */
 export function refInt4GemvW4A32(w: RefInt4Weights, x: Float32Array): Float64Array {
   const groups = groupsOf(w.K, w.groupSize);
   const y = new Float64Array(w.N);
