@@ -38,3 +38,6 @@ export {
 export type {
   Observer, ObserverOptions, ObserverProgress, ClippingRange, MovingAverageOptions, HistogramOptions, PercentileOptions, EntropyOptions,
 } from './calibrate/index.js';
+// Quantization-aware training (issue 5): STE backward and LSQ gradients (docs/quantization.md eq. 29–32).
+export { fakeQuantizeBackward, lsqGradients } from './qat/index.js';
+export type { FakeQuantizeBackwardOptions, LsqOptions, LsqGradients } from './qat/index.js';
