@@ -28,3 +28,12 @@
   v128.store(dst, v128.and(w, i16x8.splat(0x0F00)), 32);
   v128.store(dst, v128.and(w, i16x8.splat(<i16>0xF000)), 48);
 }
+
+/** Store the first `rows` (≥ 1) float lanes of v at out: never writes past out[rows − 1]. */
+// @ts-ignore: decorator
+@inline export function storeRowsF32(out: usize, v: v128, rows: i32): void {
+  if (rows >= 4) { v128.store(out, v); return; }
+  store<f32>(out, f32x4.extract_lane(v, 0));
+  if (rows > 1) store<f32>(out, f32x4.extract_lane(v, 1), 4);
+  if (rows > 2) store<f32>(out, f32x4.extract_lane(v, 2), 8);
+}

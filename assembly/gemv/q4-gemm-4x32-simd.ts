@@ -13,7 +13,7 @@
 // ACCUMULATOR as q4-gemv-4x32-simd (int32 per group, float32 across groups); results equal the
 //   GEMV's bit for bit (same operations in the same order).
 import { hsum4 } from './common';
-import { finishGroup, unpackRow32 } from './q4-common';
+import { finishGroup, storeRowsF32, unpackRow32 } from './q4-common';
 
 /** Σ over one 32-k block of one row: four unpacked vectors at u × four activation vectors. */
 // @ts-ignore: decorator
@@ -64,16 +64,8 @@ import { finishGroup, unpackRow32 } from './q4-common';
       }
       w += (blocks << 6) + tail;
     }
-    const rows = N - row;
     for (let t = 0; t < M; t++) {
-      const acc = v128.load(accBase + (<usize>t << 4));
-      const o = out + ((<usize>t * <usize>N + <usize>row) << 2);
-      if (rows >= 4) v128.store(o, acc);
-      else {
-        store<f32>(o, f32x4.extract_lane(acc, 0));
-        if (rows > 1) store<f32>(o, f32x4.extract_lane(acc, 1), 4);
-        if (rows > 2) store<f32>(o, f32x4.extract_lane(acc, 2), 8);
-      }
+      storeRowsF32(out + ((<usize>t * <usize>N + <usize>row) << 2), v128.load(accBase + (<usize>t << 4)), N - row);
     }
   }
 }

@@ -37,7 +37,7 @@
 //   group-end branch: V8 spilled every accumulator, 2× slower.
 
 import { hsum4 } from './common';
-import { dotRow32, finishGroup } from './q4-common';
+import { dotRow32, finishGroup, storeRowsF32 } from './q4-common';
 
 // @ts-ignore: decorator
 @inline function gemvQ4(asym: bool, sums: bool, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
@@ -81,13 +81,7 @@ import { dotRow32, finishGroup } from './q4-common';
       w += tail;
     }
     if (sums) continue;
-    const rows = N - row;
-    if (rows >= 4) v128.store(out, acc);
-    else {
-      store<f32>(out, f32x4.extract_lane(acc, 0));
-      if (rows > 1) store<f32>(out, f32x4.extract_lane(acc, 1), 4);
-      if (rows > 2) store<f32>(out, f32x4.extract_lane(acc, 2), 8);
-    }
+    storeRowsF32(out, acc, N - row);
     out += 16;
   }
 }

@@ -13,6 +13,7 @@
 //   dequantized weights and x (tests assert ≤ 1e-5 of Σ|w·x|).
 // LAYOUT   packed: see q4-gemv-4x32-simd. x': Kp float32 (zero-padded); xc, xs: Kp/G float32.
 // ALIGNMENT any. OVER-READ none.
+import { storeRowsF32 } from './q4-common';
 
 // @ts-ignore: decorator
 @inline function hsum4f(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
@@ -65,13 +66,7 @@
       }
       acc = f32x4.add(acc, t);
     }
-    const rows = N - row;
-    if (rows >= 4) v128.store(out, acc);
-    else {
-      store<f32>(out, f32x4.extract_lane(acc, 0));
-      if (rows > 1) store<f32>(out, f32x4.extract_lane(acc, 1), 4);
-      if (rows > 2) store<f32>(out, f32x4.extract_lane(acc, 2), 8);
-    }
+    storeRowsF32(out, acc, N - row);
     out += 16;
   }
 }
