@@ -13,6 +13,7 @@ export type { QType, QTypeInfo } from './quant/qtypes.js';
 export {
   quantize, dequantize, fakeQuantize, dynamicQuantize, qparamsFromRange, packInt4, unpackInt4, packInt2, unpackInt2,
   quantizeTensor, dequantizeTensor, fakeQuantizeTensor, dynamicQuantizeTensor,
+  packInt4Tensor, unpackInt4Tensor, packInt2Tensor, unpackInt2Tensor,
 } from './quant/index.js';
 export type { QParams, RangeOptions, DynamicQuantized, DynamicQuantizedTensor } from './quant/index.js';
 export {

@@ -7,6 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   init, quantize, dequantize, fakeQuantize, dynamicQuantize, qparamsFromRange, packInt4, unpackInt4, packInt2, unpackInt2,
+  packInt4Tensor, unpackInt4Tensor, packInt2Tensor, unpackInt2Tensor,
   quantizeTensor, dequantizeTensor, fakeQuantizeTensor, dynamicQuantizeTensor, memoryStats, sqnr, Tensor,
   QTYPES, QTYPE_NAMES, type QParams, type QType,
 } from '../src/index.js';
@@ -251,6 +252,33 @@ describe('packInt4 / unpackInt4 / packInt2 / unpackInt2', () => {
       expect(unpackInt2(packInt2(s2), n, true)).toEqual(s2);
       expect(unpackInt2(packInt2(u2), n, false)).toEqual(u2);
     }
+  });
+
+  it('tensor forms pack and unpack in wasm memory', () => {
+    const rng = new Rng(12);
+    for (const n of [0, 1, 33, 1001]) {
+      const s = Int8Array.from({ length: n }, () => rng.int(-8, 7));
+      using st = Tensor.from(s);
+      using pt = packInt4Tensor(st);
+      expect(Array.from(pt.toArray())).toEqual(Array.from(packInt4(s)));
+      using ut = unpackInt4Tensor(pt, [n], true);
+      expect(ut.dtype).toBe('int8');
+      expect(Array.from(ut.toArray())).toEqual(Array.from(s));
+      const u2 = Uint8Array.from({ length: n }, () => rng.int(0, 3));
+      using u2t = Tensor.from(u2);
+      using p2 = packInt2Tensor(u2t);
+      expect(Array.from(p2.toArray())).toEqual(Array.from(packInt2(u2)));
+      using back = unpackInt2Tensor(p2, [n], false);
+      expect(Array.from(back.toArray())).toEqual(Array.from(u2));
+    }
+    using bad = Tensor.from(Int8Array.of(0, -9));
+    expect(() => packInt4Tensor(bad)).toThrow(/^q: element 1 is -9, outside int4's range/);
+    using f = Tensor.from(new Float32Array(2));
+    expect(() => packInt4Tensor(f)).toThrow(/^q: must be an int8/);
+    using small = Tensor.from(Uint8Array.of(1));
+    const live = memoryStats().liveAllocations;
+    expect(() => unpackInt4Tensor(small, [3], true)).toThrow(/^shape: \[3\] needs 2 packed bytes, packed has 1/);
+    expect(memoryStats().liveAllocations).toBe(live);
   });
 
   it('rejects out-of-range values, bad counts and wrong types', () => {
