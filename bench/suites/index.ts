@@ -11,3 +11,6 @@ SUITES.gemv = gemvSuite;
 // quant suite (issue 2)
 import { quantSuite } from './quant.js';
 SUITES.quant = quantSuite;
+// calibrate suite (issue 5)
+import { calibrateSuite } from './calibrate.js';
+SUITES.calibrate = calibrateSuite;

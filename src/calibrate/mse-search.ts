@@ -31,6 +31,8 @@ export interface MseSearchInput {
   narrow: boolean;
   /** Called after every kernel pass with (passes done, passes planned). */
   onPass?: (done: number, total: number) => void;
+  /** Replaces the wasm scorer (the benchmark's scalar baseline passes the JS twin here). */
+  scorer?: (scales: Float32Array, zps: Float32Array, qmin: number, qmax: number, err: Float64Array) => void;
 }
 
 export interface MseSearchResult {
@@ -73,7 +75,8 @@ export function mseSearch(inp: MseSearchInput): MseSearchResult {
   const score = (l: Float64Array, h: Float64Array): Float64Array => {
     const p = rangesToParams(l, h, info, symmetric, narrow);
     for (let g = 0; g < groups; g++) zf[g] = p.zeroPoint[g]!;
-    qdqSquaredError(batches, p.scale, zf, qlo, info.qmax, err);
+    if (inp.scorer) inp.scorer(p.scale, zf, qlo, info.qmax, err);
+    else qdqSquaredError(batches, p.scale, zf, qlo, info.qmax, err);
     passes++;
     inp.onPass?.(passes, Math.max(planned, passes));
     return err;
