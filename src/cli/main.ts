@@ -3,69 +3,83 @@
  * The `intquant` command line. `npm start` runs `intquant` with no arguments: the quantization
  * report on the embedded heavy-tailed matrix.
  * Exit codes: 0 ok, 1 failure (one-line reason), 2 usage error.
+ *
+ * One module per command (src/cli/<command>.ts, each exporting a `Command`); to add one, append
+ * it to COMMANDS.
  */
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
-import { init } from '../index.js';
-import { heavyTailedMatrix } from '../data/heavy-tailed.js';
-import { formatReport, quantReport } from './quant-report.js';
+import { UsageError } from './args.js';
+import type { Command } from './command.js';
+import { reportCommand } from './report.js';
+import { quantizeCommand } from './quantize.js';
+import { dequantizeCommand } from './dequantize.js';
+import { benchCommand } from './bench.js';
+import { packageVersion } from './version.js';
 
-const HELP = `intquant — integer quantization for Node.js
+export { UsageError } from './args.js';
 
-usage:
-  intquant [report] [--json]    quantization report (SQNR, max error, bytes per scheme)
-                                on the embedded seeded heavy-tailed 256×512 matrix
-  intquant --help               this text
+export const COMMANDS: readonly Command[] = [reportCommand, quantizeCommand, dequantizeCommand, benchCommand];
 
-npm start runs \`intquant report\`.`;
+export function helpText(): string {
+  const w = Math.max(...COMMANDS.map((c) => c.name.length));
+  return `intquant ${packageVersion()} — integer quantization for Node.js
 
-export class UsageError extends Error {}
+usage: intquant <command> [options]      (intquant <command> --help for details)
 
-export async function main(argv: string[]): Promise<number> {
-  const args = [...argv];
-  const cmd = args[0] && !args[0].startsWith('-') ? args.shift()! : 'report';
-  if (args.includes('--help') || args.includes('-h') || cmd === 'help') {
-    console.log(HELP);
-    return 0;
-  }
-  switch (cmd) {
-    case 'report': {
-      const json = takeFlag(args, '--json');
-      if (args.length) throw new UsageError(`unknown argument '${args[0]}' for 'report'`);
-      await init();
-      const m = heavyTailedMatrix();
-      const rows = quantReport(m.data, m.rows, m.cols);
-      if (json) {
-        console.log(JSON.stringify({ data: m.description, floatBytes: m.data.length * 4, rows }, null, 2));
-      } else {
-        console.log(`intquant quantization report — ${m.description}\n`);
-        console.log(formatReport(rows, m.data.length * 4));
-        console.log('\nSQNR: 10·log10(Σx² / Σ(x − Q/DQ(x))²); bytes: packed values + float32 scales + zero points.');
-      }
-      return 0;
-    }
-    default:
-      throw new UsageError(`unknown command '${cmd}'`);
-  }
+commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`).join('\n')}
+
+synopsis:
+${COMMANDS.map((c) => `  ${c.synopsis}`).join('\n')}
+
+  intquant --help | --version
+
+With no command, intquant runs \`report\` on the embedded matrix (what \`npm start\` prints).
+Exit codes: 0 ok, 1 failure (one-line reason on stderr), 2 usage error.`;
 }
 
-function takeFlag(args: string[], flag: string): boolean {
-  const i = args.indexOf(flag);
-  if (i < 0) return false;
-  args.splice(i, 1);
-  return true;
+/** Run one command line; resolves to the exit code, throws UsageError (exit 2) or other errors (exit 1). */
+export async function main(argv: string[]): Promise<number> {
+  const args = [...argv];
+  if (args.length === 0) return reportCommand.run([]);
+  const first = args[0]!;
+  if (first === '--help' || first === '-h') { console.log(helpText()); return 0; }
+  if (first === '--version' || first === '-V') { console.log(packageVersion()); return 0; }
+  if (first === 'help') {
+    const cmd = args[1] === undefined ? undefined : COMMANDS.find((c) => c.name === args[1]);
+    if (args[1] !== undefined && !cmd) throw new UsageError(`unknown command '${args[1]}'`);
+    console.log(cmd ? cmd.help : helpText());
+    return 0;
+  }
+  // `intquant --json` = `intquant report --json` (the embedded report), as before commands existed
+  if (first.startsWith('-')) return reportCommand.run(args);
+  const cmd = COMMANDS.find((c) => c.name === first);
+  if (!cmd) throw new UsageError(`unknown command '${first}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})`);
+  return cmd.run(args.slice(1));
+}
+
+/** One line: an error's message without stack or continuation lines. */
+export function oneLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.replace(/\s*\n\s*/g, ' ').trim() || (e instanceof Error ? e.name : 'unknown error');
+}
+
+/** `main` with errors turned into exit codes and one-line messages on stderr. */
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`intquant${e.command ? ` ${e.command}` : ''}: ${oneLine(e)}`);
+      console.error(`run 'intquant${e.command ? ` ${e.command}` : ''} --help' for usage`);
+      return 2;
+    }
+    console.error(`intquant: ${oneLine(e)}`);
+    return 1;
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      if (e instanceof UsageError) {
-        console.error(`intquant: ${e.message}\nrun 'intquant --help' for usage`);
-        process.exit(2);
-      }
-      console.error(`intquant: ${e instanceof Error ? e.message : String(e)}`);
-      process.exit(1);
-    },
-  );
+  runCli(process.argv.slice(2)).then((code) => { process.exitCode = code; });
 }
