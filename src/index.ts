@@ -42,3 +42,10 @@ export type {
 // Quantization-aware training (issue 5): STE backward and LSQ gradients (docs/quantization.md eq. 29–32).
 export { fakeQuantizeBackward, lsqGradients } from './qat/index.js';
 export type { FakeQuantizeBackwardOptions, LsqOptions, LsqGradients } from './qat/index.js';
+// safetensors I/O (issue 6): streaming reader, deterministic writer, exact F16/BF16 conversion (docs/safetensors.md).
+export {
+  SafetensorsReader, SafetensorsWriter, SafetensorsError, readSafetensors, writeSafetensors, parseSafetensorsHeader,
+  float16BitsToFloat32, bfloat16BitsToFloat32, float32ToFloat16Bits, float32ToBfloat16Bits,
+  SAFETENSORS_DTYPES, DECODABLE_DTYPES, FLOAT_DTYPES, MAX_HEADER_BYTES,
+} from './io/safetensors.js';
+export type { SafetensorsDType, TensorInfo, TensorSpec, TensorEntry, TensorData } from './io/safetensors.js';

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IntquantError } from '../src/errors.js';
+import * as api from '../src/index.js';
 import {
   SafetensorsReader, SafetensorsWriter, SafetensorsError, writeSafetensors, readSafetensors, parseSafetensorsHeader,
   float16BitsToFloat32, bfloat16BitsToFloat32, float32ToFloat16Bits, float32ToBfloat16Bits, MAX_HEADER_BYTES,
@@ -42,6 +43,13 @@ function openError(path: string): SafetensorsError {
 const bits32 = (x: Float32Array) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
 
 describe('float16 / bfloat16 conversion', () => {
+  it('is part of the public API', () => {
+    expect(api.SafetensorsReader).toBe(SafetensorsReader);
+    expect(api.writeSafetensors).toBe(writeSafetensors);
+    expect(api.float16BitsToFloat32).toBe(float16BitsToFloat32);
+    expect(new api.SafetensorsError('IQ_SAFETENSORS_IO', 'p', 'm')).toBeInstanceOf(api.IntquantError);
+  });
+
   it('decodes hand-computed float16 bit patterns exactly', () => {
     const cases: [number, number][] = [
       [0x3c00, 1], [0xc000, -2], [0x0001, 2 ** -24], [0x03ff, 1023 * 2 ** -24], [0x0400, 2 ** -14],
