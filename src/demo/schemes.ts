@@ -1,0 +1,226 @@
+/**
+ * Quantized versions of the demo MLP, built with the public API (src/index.ts) only, each run
+ * through the integer kernels and, for checking, through a float fake-quant simulation of the
+ * same arithmetic.
+ *
+ *   W8A8 static   weights per-channel symmetric int8 (narrow range [−127, 127]) from an observer
+ *                 (MinMaxObserver / MseObserver, axis 0); activations (each layer's input)
+ *                 asymmetric uint8 per tensor, calibrated by the same kind of observer.
+ *                 Kernel: quantize(x) → PackedInt8Matrix.gemm (activation zero point folded at
+ *                 pack time) → outputFloat32 (s_x·s_w[n], float bias).
+ *   W8A8 dynamic  QuantizedLinear.fromFloat32 (per-channel max-abs int8 weights; each input row
+ *                 quantized on the fly, symmetric int8).
+ *   W4A8          weights symmetric int4 in groups of 32 along K from an observer (axis 1,
+ *                 blockSize 32), packed with PackedInt4Matrix.from; the W4A8 kernel quantizes
+ *                 each activation row per group of 32 to int8 on the fly (docs eq. 33), so these
+ *                 rows use no calibrated activation parameters. Float bias added after the kernel.
+ */
+import {
+  MinMaxObserver, MseObserver, PackedInt4Matrix, PackedInt8Matrix, QuantizedLinear,
+  dequantize, fakeQuantize, outputFloat32, qparamsFromRange, quantize,
+  type QParams,
+} from '../index.js';
+import { linearForward } from './mlp.js';
+
+export type RangeMethod = 'minmax' | 'mse';
+export const INT4_GROUP = 32;
+
+/** One layer run through integer kernels; outputs are pre-activation (before ReLU). */
+export interface IntLayer {
+  readonly K: number;
+  readonly N: number;
+  /** Bytes of the stored weights: integer codes (int4: two per byte) + float32 scales; bias not counted. */
+  readonly weightBytes: number;
+  /** The weights the kernel multiplies by, dequantized, N×K (for weight SQNR). */
+  readonly dequantizedWeights: Float32Array;
+  /** Y (M×N) = layer(X (M×K)) through the integer kernels. */
+  forwardBatch(X: Float32Array, M: number): Float32Array;
+  /** One vector through the integer kernels (what the GEMV timing measures). */
+  forward(x: Float32Array): Float32Array;
+  /** The same arithmetic in float32 with fake-quantized inputs and dequantized weights. */
+  simulate(X: Float32Array, M: number): Float32Array;
+  dispose(): void;
+}
+
+function makeObserver(method: RangeMethod, o: ConstructorParameters<typeof MinMaxObserver>[0]): MinMaxObserver | MseObserver {
+  return method === 'mse' ? new MseObserver(o) : new MinMaxObserver(o);
+}
+
+/** N×K output-major ⇄ K×N input-major. */
+export function transpose(a: Float32Array, R: number, C: number): Float32Array {
+  const t = new Float32Array(R * C);
+  for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) t[c * R + r] = a[r * C + c]!;
+  return t;
+}
+
+/** Σ over the rows: Y = X·W + b, with W given output-major N×K (transposed once here). */
+function floatLinear(X: Float32Array, M: number, wNK: Float32Array, b: Float32Array, N: number, K: number): Float32Array {
+  const Y = new Float32Array(M * N);
+  linearForward(X, M, K, transpose(wNK, N, K), b, N, Y);
+  return Y;
+}
+
+/** Calibrate one activation tensor (a layer's input): asymmetric uint8, per tensor. */
+export function calibrateActivation(method: RangeMethod, batches: Array<{ x: Float32Array; M: number; K: number }>): QParams {
+  const obs = makeObserver(method, { qtype: 'uint8' });
+  try {
+    for (const b of batches) obs.observe(b.x, [b.M, b.K]);
+    return obs.qparams();
+  } finally {
+    obs.dispose();
+  }
+}
+
+/** W8A8 with static (calibrated) activations. */
+export function w8a8Static(wNK: Float32Array, b: Float32Array, N: number, K: number, method: RangeMethod, act: QParams): IntLayer {
+  const obs = makeObserver(method, { qtype: 'int8', symmetric: true, narrowRange: true, axis: 0 });
+  let pW: QParams;
+  try {
+    obs.observe(wNK, [N, K]);
+    pW = obs.qparams();
+  } finally {
+    obs.dispose();
+  }
+  const qW = quantize(wNK, [N, K], pW) as Int8Array;
+  const sw = pW.scale as Float32Array;
+  const sx = act.scale as number, zx = (act.zeroPoint ?? 0) as number;
+  const packed = PackedInt8Matrix.from(qW, N, K, { xZeroPoint: zx });
+  const wDeq = dequantize(qW, [N, K], pW);
+  const run = (X: Float32Array, M: number): Float32Array => {
+    const xq = quantize(X, [M, K], act) as Uint8Array;
+    const acc = packed.gemm(xq, M);
+    return outputFloat32(acc, M, N, sx, sw, b);
+  };
+  return {
+    K, N, weightBytes: N * K + 4 * N, dequantizedWeights: wDeq,
+    forwardBatch: run,
+    forward: (x) => {
+      const xq = quantize(x, [K], act) as Uint8Array;
+      return outputFloat32(packed.gemv(xq), 1, N, sx, sw, b);
+    },
+    simulate: (X, M) => floatLinear(fakeQuantize(X, [M, K], act), M, wDeq, b, N, K),
+    dispose: () => packed.dispose(),
+  };
+}
+
+/** Per-row (or per-row-per-group) absmax → symmetric int8 parameters, as the dynamic kernels compute them. */
+function dynamicParams(X: Float32Array, M: number, K: number, group: number | undefined): QParams {
+  const G = group ?? K;
+  const groups = Math.ceil(K / G);
+  const lo = new Float32Array(M * groups), hi = new Float32Array(M * groups);
+  for (let m = 0; m < M; m++) {
+    for (let g = 0; g < groups; g++) {
+      let a = 0;
+      for (let k = g * G; k < Math.min(K, (g + 1) * G); k++) a = Math.max(a, Math.abs(X[m * K + k]!));
+      lo[m * groups + g] = -a;
+      hi[m * groups + g] = a;
+    }
+  }
+  return group === undefined
+    ? qparamsFromRange(lo, hi, { qtype: 'int8', symmetric: true, narrowRange: true, axis: 0 })
+    : qparamsFromRange(lo, hi, { qtype: 'int8', symmetric: true, narrowRange: true, axis: 1, blockSize: group });
+}
+
+/** Zero-pad the columns of an R×C matrix to Cp. */
+export function padColumns(a: Float32Array, R: number, C: number, Cp: number): Float32Array {
+  if (Cp === C) return a;
+  const out = new Float32Array(R * Cp);
+  for (let r = 0; r < R; r++) out.set(a.subarray(r * C, (r + 1) * C), r * Cp);
+  return out;
+}
+
+/** Drop padding columns: R×Cp → R×C. */
+export function unpadColumns(a: Float32Array, R: number, Cp: number, C: number): Float32Array {
+  if (Cp === C) return a;
+  const out = new Float32Array(R * C);
+  for (let r = 0; r < R; r++) out.set(a.subarray(r * Cp, r * Cp + C), r * C);
+  return out;
+}
+
+/** W8A8 through QuantizedLinear (max-abs weights, dynamic per-row activations). */
+export function w8a8Dynamic(wNK: Float32Array, b: Float32Array, N: number, K: number): IntLayer {
+  const ql = QuantizedLinear.fromFloat32(wNK, N, K, { weightType: 'int8', bias: b });
+  const pW = qparamsFromRange(...rowRanges(wNK, N, K), { qtype: 'int8', symmetric: true, narrowRange: true, axis: 0 });
+  const wDeq = fakeQuantize(wNK, [N, K], pW);
+  return {
+    K, N, weightBytes: N * K + 4 * N, dequantizedWeights: wDeq,
+    forwardBatch: (X, M) => ql.forwardBatch(X, M),
+    forward: (x) => ql.forward(x),
+    simulate: (X, M) => floatLinear(fakeQuantize(X, [M, K], dynamicParams(X, M, K, undefined)), M, wDeq, b, N, K),
+    dispose: () => ql.dispose(),
+  };
+}
+
+function rowRanges(w: Float32Array, N: number, K: number): [Float32Array, Float32Array] {
+  const lo = new Float32Array(N), hi = new Float32Array(N);
+  for (let n = 0; n < N; n++) {
+    let a = Infinity, z = -Infinity;
+    for (let k = 0; k < K; k++) { const v = w[n * K + k]!; if (v < a) a = v; if (v > z) z = v; }
+    lo[n] = a; hi[n] = z;
+  }
+  return [lo, hi];
+}
+
+/**
+ * int4 group-32 parameters for N×K weights from an observer. The observers (like quantize())
+ * require the block size to divide K, while PackedInt4Matrix allows a ragged last group: K is
+ * zero-padded to a multiple of 32 for the observer (zeros widen no symmetric range and
+ * quantize exactly to 0, so the parameters equal those of the ragged group).
+ */
+export function int4WeightParams(wNK: Float32Array, N: number, K: number, method: RangeMethod): QParams {
+  const Kp = Math.ceil(K / INT4_GROUP) * INT4_GROUP;
+  const obs = makeObserver(method, { qtype: 'int4', symmetric: true, axis: 1, blockSize: INT4_GROUP });
+  try {
+    obs.observe(padColumns(wNK, N, K, Kp), [N, Kp]);
+    return obs.qparams();
+  } finally {
+    obs.dispose();
+  }
+}
+
+/** W4A8: int4 group-32 weights with the given parameters (scale: N × ceil(K/32), zero points 0). */
+export function w4a8(wNK: Float32Array, b: Float32Array, N: number, K: number, pW: QParams): IntLayer {
+  const Kp = Math.ceil(K / INT4_GROUP) * INT4_GROUP;
+  const groups = Kp / INT4_GROUP;
+  const qPad = quantize(padColumns(wNK, N, K, Kp), [N, Kp], pW) as Int8Array;
+  const q = new Int8Array(N * K);
+  for (let n = 0; n < N; n++) q.set(qPad.subarray(n * Kp, n * Kp + K), n * K);
+  const scales = pW.scale as Float32Array;
+  const packed = PackedInt4Matrix.from(q, N, K, { groupSize: INT4_GROUP, scales, signed: true });
+  const wDeqPad = dequantize(qPad, [N, Kp], pW);
+  const addBias = (Y: Float32Array, M: number): Float32Array => {
+    for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) Y[m * N + n] += b[n]!;
+    return Y;
+  };
+  return {
+    K, N,
+    weightBytes: N * Math.ceil(K / 2) + 4 * N * groups,
+    dequantizedWeights: unpadColumns(wDeqPad, N, Kp, K),
+    forwardBatch: (X, M) => addBias(packed.gemm(X, M, undefined, { activations: 'int8' }), M),
+    forward: (x) => addBias(packed.gemv(x, undefined, { activations: 'int8' }), 1),
+    simulate: (X, M) => {
+      const Xp = padColumns(X, M, K, Kp);
+      const Xq = fakeQuantize(Xp, [M, Kp], dynamicParams(Xp, M, Kp, INT4_GROUP));
+      return floatLinear(Xq, M, wDeqPad, b, N, Kp);
+    },
+    dispose: () => packed.dispose(),
+  };
+}
+
+/** y = W·x + b, W row-major N×K Float32Array: the plain-JS float GEMV the speedups are measured against. */
+export function floatGemv(w: Float32Array, x: Float32Array, b: Float32Array, N: number, K: number, y: Float32Array): Float32Array {
+  for (let n = 0; n < N; n++) {
+    const o = n * K;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let k = 0;
+    for (; k + 4 <= K; k += 4) {
+      s0 += w[o + k]! * x[k]!;
+      s1 += w[o + k + 1]! * x[k + 1]!;
+      s2 += w[o + k + 2]! * x[k + 2]!;
+      s3 += w[o + k + 3]! * x[k + 3]!;
+    }
+    for (; k < K; k++) s0 += w[o + k]! * x[k]!;
+    y[n] = b[n]! + (s0 + s1) + (s2 + s3);
+  }
+  return y;
+}
