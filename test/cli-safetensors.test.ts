@@ -265,6 +265,16 @@ describe('CLI errors and help', () => {
     expect((await cli('--version')).out).toMatch(/^\d+\.\d+\.\d+/);
   });
 
+  it('lists and dispatches demo (owned by src/demo/; a clear failure when it is absent)', async () => {
+    expect((await cli('--help')).out).toMatch(/^  demo +MNIST end to end/m);
+    const h = await cli('demo', '--help');
+    if (h.code === 0) expect(h.out).toMatch(/intquant demo.*--quick/s);
+    else {
+      expect(h.code).toBe(1);
+      expect(h.err).toMatch(/^intquant: the demo is not part of this build/);
+    }
+  });
+
   it('usage errors exit 2', async () => {
     await usage(['quantize', MODEL, at('x.safetensors')], /--weights is required/);
     await usage(['quantize', MODEL, at('x.safetensors'), '--weights', 'int3'], /--weights must be 'int8' or 'int4', got 'int3'/);

@@ -15,11 +15,12 @@ import { reportCommand } from './report.js';
 import { quantizeCommand } from './quantize.js';
 import { dequantizeCommand } from './dequantize.js';
 import { benchCommand } from './bench.js';
+import { demoCommand } from './demo.js';
 import { packageVersion } from './version.js';
 
 export { UsageError } from './args.js';
 
-export const COMMANDS: readonly Command[] = [reportCommand, quantizeCommand, dequantizeCommand, benchCommand];
+export const COMMANDS: readonly Command[] = [demoCommand, reportCommand, quantizeCommand, dequantizeCommand, benchCommand];
 
 export function helpText(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -49,7 +50,8 @@ export async function main(argv: string[]): Promise<number> {
   if (first === 'help') {
     const cmd = args[1] === undefined ? undefined : COMMANDS.find((c) => c.name === args[1]);
     if (args[1] !== undefined && !cmd) throw new UsageError(`unknown command '${args[1]}'`);
-    console.log(cmd ? cmd.help : helpText());
+    if (cmd) return cmd.run(['--help']);
+    console.log(helpText());
     return 0;
   }
   // `intquant --json` = `intquant report --json` (the embedded report), as before commands existed
