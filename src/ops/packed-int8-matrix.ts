@@ -11,6 +11,7 @@ import { DisposedError, InvalidArgumentError } from '../errors.js';
 import type { WasmMemory } from '../runtime/memory.js';
 import { rt } from '../runtime/wasm.js';
 import { part, scratch } from './scratch.js';
+import { outputInt32 } from './output/int32.js';
 import {
   assertDim, assertInt8Like, assertLength, assertOut, assertZeroPoint, type Int8Like,
 } from './validate.js';
@@ -170,14 +171,13 @@ export class PackedInt8Matrix {
   gemv(x: Int8Array | Uint8Array, out?: Int32Array): Int32Array {
     const packed = this.byteOffset;
     this.checkX('x', x, this.K, `K = ${this.K}`);
-    const y = assertOut('out', out, Int32Array, this.N);
+    if (out !== undefined) assertOut('out', out, Int32Array, this.N);
     const xOff = scratch(part(this.K) + part(4 * this.N));
     const yOff = xOff + part(this.K);
     const mem = this.mem;
     mem.bytes(xOff, this.K).set(new Uint8Array(x.buffer, x.byteOffset, this.K));
     this.runGemv(packed, xOff, yOff, x instanceof Int8Array);
-    y.set(mem.i32(yOff, this.N));
-    return y;
+    return outputInt32(yOff, this.N, out); // int32 output stage (eq. 10)
   }
 
   /** Exact acc[m,n] for M tokens: X is M×K row-major, the result M×N row-major (eq. 10, 14). */
@@ -185,14 +185,13 @@ export class PackedInt8Matrix {
     const packed = this.byteOffset;
     assertDim('M', M);
     this.checkX('X', X, M * this.K, `M·K = ${M}·${this.K}`);
-    const y = assertOut('out', out, Int32Array, M * this.N);
+    if (out !== undefined) assertOut('out', out, Int32Array, M * this.N);
     const xOff = scratch(part(M * this.K) + part(4 * M * this.N));
     const yOff = xOff + part(M * this.K);
     const mem = this.mem;
     mem.bytes(xOff, M * this.K).set(new Uint8Array(X.buffer, X.byteOffset, M * this.K));
     this.runGemm(packed, xOff, yOff, M, X instanceof Int8Array);
-    y.set(mem.i32(yOff, M * this.N));
-    return y;
+    return outputInt32(yOff, M * this.N, out);
   }
 
   /** @internal Run the GEMV kernel on activations already in wasm memory. */
