@@ -11,8 +11,8 @@ usage:
   intquant demo [--quick] [--json] [--out <file>] [--seed <n>]
 
   --quick       reduced run (3,000 training images, fewer epochs; ~20 s)
-  --json        print the result table as JSON on stdout (progress stays on stderr)
-  --out <file>  write the JSON to <file> (the text table still goes to stdout)
+  --json        the result as JSON instead of the text table (progress stays on stderr)
+  --out <file>  write the JSON to <file>; stdout then gets the text table, or nothing with --json
   --seed <n>    seed for initialisation and shuffling (default 1)
   --no-progress no progress output on stderr
 
@@ -43,8 +43,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const result = await runDemo({ quick, seed, progress });
   const text = JSON.stringify(result, null, 2);
   if (out !== undefined) writeFileSync(out, `${text}\n`);
-  if (json && out === undefined) console.log(text);
-  else console.log(formatDemo(result));
+  if (!json) console.log(formatDemo(result));
+  else if (out === undefined) console.log(text);
   return 0;
 }
 

@@ -30,7 +30,7 @@ export interface DemoOptions {
   qatEpochs?: number;
   /** Training images used for activation calibration (default 512; quick 256). */
   calibImages?: number;
-  /** GEMV timing: samples per layer (median taken; default 31; quick 11). */
+  /** GEMV timing: interleaved rounds per layer and scheme (median taken; default 31; quick 11). */
   timingSamples?: number;
   /** Progress reporting: true = stderr (bar on a TTY), false = none, or a sink. */
   progress?: boolean | ProgressSink;
@@ -77,24 +77,34 @@ export interface DemoResult {
   timingsMs: { load: number; train: number; ptq: number; qat: number; evaluate: number; gemv: number; total: number };
 }
 
-/** Median µs per call of fn, from `samples` timed blocks of calls sized to ≥ ~0.2 ms each. */
-export function medianMicros(fn: () => void, samples: number): number {
-  for (let i = 0; i < 10; i++) fn();
-  let reps = 1;
-  for (;;) {
-    const t = process.hrtime.bigint();
-    for (let i = 0; i < reps; i++) fn();
-    if (Number(process.hrtime.bigint() - t) >= 200_000 || reps >= 1 << 14) break;
-    reps *= 2;
+/**
+ * Median µs per call of each function. Each is first sized to blocks of ≥ ~0.5 ms of calls; then
+ * `rounds` rounds time one block of every function in turn (the order rotated every round), so
+ * load from other processes falls on all of them alike; the median block over the rounds, divided by its calls, is reported.
+ */
+export function medianMicros(fns: Array<() => void>, rounds: number, onRound?: (done: number, total: number) => void): number[] {
+  const reps = fns.map((fn) => {
+    for (let i = 0; i < 10; i++) fn();
+    let n = 1;
+    for (;;) {
+      const t = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) fn();
+      if (Number(process.hrtime.bigint() - t) >= 500_000 || n >= 1 << 14) return n;
+      n *= 2;
+    }
+  });
+  const times = fns.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    fns.forEach((_, i) => {
+      const j = (i + r) % fns.length; // rotate the order every round
+      const fn = fns[j]!, n = reps[j]!;
+      const t = process.hrtime.bigint();
+      for (let c = 0; c < n; c++) fn();
+      times[j]!.push(Number(process.hrtime.bigint() - t) / 1000 / n);
+    });
+    onRound?.(r + 1, rounds);
   }
-  const times: number[] = [];
-  for (let s = 0; s < samples; s++) {
-    const t = process.hrtime.bigint();
-    for (let i = 0; i < reps; i++) fn();
-    times.push(Number(process.hrtime.bigint() - t) / 1000 / reps);
-  }
-  times.sort((a, b) => a - b);
-  return times[samples >> 1]!;
+  return times.map((t) => t.sort((a, b) => a - b)[t.length >> 1]!);
 }
 
 /** Run a stack of layers (ReLU between) over a set, in chunks; returns the logits (count × 10). */
@@ -226,27 +236,29 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
   // 5. GEMV timing: each layer on one vector (the float model's input of that layer for test image 0)
   const x0 = layerInputs(model, test.images.subarray(0, PIXELS), 1);
-  const time = (layers: IntLayer[]) => layers.map((l, i) => medianMicros(() => { l.forward(x0[i]!); }, samples));
-  out.update('timing GEMV', 0, schemes.length + 1);
+  out.update('timing GEMV', 0, 1);
   const yF = model.layers.map((l) => new Float32Array(l.N));
-  const floatUs = model.layers.map((l, i) => medianMicros(() => { floatGemv(wNK[i]!, x0[i]!, l.b, l.N, l.K, yF[i]!); }, samples));
+  const fns: Array<() => void> = model.layers.map((l, i) => () => { floatGemv(wNK[i]!, x0[i]!, l.b, l.N, l.K, yF[i]!); });
+  for (const s of schemes) s.layers.forEach((l, i) => fns.push(() => { l.forward(x0[i]!); }));
+  const us = medianMicros(fns, samples, (d, n) => out.update('timing GEMV', d, n));
+  const L = model.layers.length;
+  const floatUs = us.slice(0, L);
   const floatSum = floatUs.reduce((a, b) => a + b, 0);
   rows.push({
     scheme: 'float32', kernel: 'JS Float32Array', accuracy: floatAcc, deltaPoints: 0, weightBytes: floatBytes, compression: 1,
     gemvUs: floatUs, speedup: 1, simAgreement: 1, logitSqnrDb: null, weightSqnrDb: null,
   });
   schemes.forEach((s, i) => {
-    out.update('timing GEMV', i + 1, schemes.length + 1, s.scheme);
-    const us = time(s.layers);
+    const mine = us.slice(L * (i + 1), L * (i + 2));
     const bytes = s.layers.reduce((a, l) => a + l.weightBytes, 0);
     const e = evaluated[i]!;
     rows.push({
       scheme: s.scheme, kernel: s.kernel, accuracy: e.acc, deltaPoints: 100 * (e.acc - floatAcc),
-      weightBytes: bytes, compression: floatBytes / bytes, gemvUs: us, speedup: floatSum / us.reduce((a, b) => a + b, 0),
+      weightBytes: bytes, compression: floatBytes / bytes, gemvUs: mine, speedup: floatSum / mine.reduce((a, b) => a + b, 0),
       simAgreement: e.agreement, logitSqnrDb: e.logitSqnrDb, weightSqnrDb: e.weightSqnrDb,
     });
   });
-  out.line(`GEMV timed (${samples} samples per layer, median)`);
+  out.line(`GEMV timed (${samples} interleaved rounds, median)`);
   const tGemv = lap();
   for (const s of schemes) for (const l of s.layers) l.dispose();
 
