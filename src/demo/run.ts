@@ -159,116 +159,118 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   out.line(`float32 test accuracy ${(100 * floatAcc).toFixed(2)} %`);
   const wNK = model.layers.map(weightsNK);
 
-  // 2. post-training quantization: calibrate activations on training images spread over all digits
-  const stride = tr.count / calibImages;
-  const calib = new Float32Array(calibImages * PIXELS);
-  for (let i = 0; i < calibImages; i++) calib.set(tr.images.subarray(Math.floor(i * stride) * PIXELS, (Math.floor(i * stride) + 1) * PIXELS), i * PIXELS);
-  const inputs = layerInputs(model, calib, calibImages);
-  const CB = 128;
-  const actParams = {} as DemoResult['activationParams'];
   const schemes: Array<{ scheme: string; kernel: string; layers: IntLayer[]; reference?: Float32Array[] }> = [];
-  for (const method of ['minmax', 'mse'] as const) {
-    const ps = model.layers.map((l, i) => {
-      out.update(`calibrating (${method})`, i, model.layers.length);
-      const batches = [];
-      for (let s = 0; s < calibImages; s += CB) {
-        const M = Math.min(CB, calibImages - s);
-        batches.push({ x: inputs[i]!.subarray(s * l.K, (s + M) * l.K), M, K: l.K });
-      }
-      return calibrateActivation(method, batches);
-    });
-    actParams[method] = ps.map((p) => ({ scale: p.scale as number, zeroPoint: (p.zeroPoint ?? 0) as number }));
-    out.line(`activations calibrated (${method}, ${calibImages} images): ${actParams[method].map((a, i) => `x${i} scale ${a.scale.toPrecision(4)} zp ${a.zeroPoint}`).join(', ')}`);
-  }
-  const methodName = { minmax: 'min-max', mse: 'MSE' } as const;
-  for (const method of ['minmax', 'mse'] as const) {
-    const ps = actParams[method].map((a) => ({ qtype: 'uint8' as const, scale: a.scale, zeroPoint: a.zeroPoint }));
+  try {
+    // 2. post-training quantization: calibrate activations on training images spread over all digits
+    const stride = tr.count / calibImages;
+    const calib = new Float32Array(calibImages * PIXELS);
+    for (let i = 0; i < calibImages; i++) calib.set(tr.images.subarray(Math.floor(i * stride) * PIXELS, (Math.floor(i * stride) + 1) * PIXELS), i * PIXELS);
+    const inputs = layerInputs(model, calib, calibImages);
+    const CB = 128;
+    const actParams = {} as DemoResult['activationParams'];
+    for (const method of ['minmax', 'mse'] as const) {
+      const ps = model.layers.map((l, i) => {
+        out.update(`calibrating (${method})`, i, model.layers.length);
+        const batches = [];
+        for (let s = 0; s < calibImages; s += CB) {
+          const M = Math.min(CB, calibImages - s);
+          batches.push({ x: inputs[i]!.subarray(s * l.K, (s + M) * l.K), M, K: l.K });
+        }
+        return calibrateActivation(method, batches);
+      });
+      actParams[method] = ps.map((p) => ({ scale: p.scale as number, zeroPoint: (p.zeroPoint ?? 0) as number }));
+      out.line(`activations calibrated (${method}, ${calibImages} images): ${actParams[method].map((a, i) => `x${i} scale ${a.scale.toPrecision(4)} zp ${a.zeroPoint}`).join(', ')}`);
+    }
+    const methodName = { minmax: 'min-max', mse: 'MSE' } as const;
+    for (const method of ['minmax', 'mse'] as const) {
+      const ps = actParams[method].map((a) => ({ qtype: 'uint8' as const, scale: a.scale, zeroPoint: a.zeroPoint }));
+      schemes.push({
+        scheme: `W8A8 ${methodName[method]}`, kernel: 'PackedInt8Matrix (static uint8 acts)',
+        layers: model.layers.map((l, i) => w8a8Static(wNK[i]!, l.b, l.N, l.K, method, ps[i]!)),
+      });
+    }
     schemes.push({
-      scheme: `W8A8 ${methodName[method]}`, kernel: 'PackedInt8Matrix (static uint8 acts)',
-      layers: model.layers.map((l, i) => w8a8Static(wNK[i]!, l.b, l.N, l.K, method, ps[i]!)),
+      scheme: 'W8A8 dynamic', kernel: 'QuantizedLinear int8',
+      layers: model.layers.map((l, i) => w8a8Dynamic(wNK[i]!, l.b, l.N, l.K)),
     });
-  }
-  schemes.push({
-    scheme: 'W8A8 dynamic', kernel: 'QuantizedLinear int8',
-    layers: model.layers.map((l, i) => w8a8Dynamic(wNK[i]!, l.b, l.N, l.K)),
-  });
-  for (const method of ['minmax', 'mse'] as const) {
-    out.update(`int4 weights (${method})`, 0, 1);
+    for (const method of ['minmax', 'mse'] as const) {
+      out.update(`int4 weights (${method})`, 0, 1);
+      schemes.push({
+        scheme: `W4A8 ${methodName[method]}`, kernel: 'PackedInt4Matrix W4A8',
+        layers: model.layers.map((l, i) => w4a8(wNK[i]!, l.b, l.N, l.K, int4WeightParams(wNK[i]!, l.N, l.K, method))),
+      });
+    }
+    const tPtq = lap();
+
+    // 3. quantization-aware training of W4A8 (fine-tunes a copy of the float model)
+    const tQat0 = performance.now();
+    const qat = qatW4A8(model, tr.images, tr.labels, tr.count, {
+      epochs: qatEpochs, batchSize: 128, lr: 5e-4, scaleLr: 2e-3, rng,
+      onStep: (e, s, n, loss) => out.update(`QAT W4A8 ${e + 1}/${qatEpochs}`, s, n, `loss ${loss.toFixed(3)}`),
+      onEpoch: (e, loss, acc) => out.line(`QAT epoch ${e + 1}/${qatEpochs}: loss ${loss.toFixed(4)}, train accuracy ${(100 * acc).toFixed(2)} % (${((performance.now() - tQat0) / 1000).toFixed(1)} s)`),
+    });
     schemes.push({
-      scheme: `W4A8 ${methodName[method]}`, kernel: 'PackedInt4Matrix W4A8',
-      layers: model.layers.map((l, i) => w4a8(wNK[i]!, l.b, l.N, l.K, int4WeightParams(wNK[i]!, l.N, l.K, method))),
+      scheme: 'W4A8 QAT (LSQ)', kernel: 'PackedInt4Matrix W4A8',
+      layers: qat.model.layers.map((l, i) => w4a8(weightsNK(l), l.b, l.N, l.K, qat.params[i]!)),
+      reference: qat.model.layers.map(weightsNK),
     });
-  }
-  const tPtq = lap();
+    const tQat = lap();
 
-  // 3. quantization-aware training of W4A8 (fine-tunes a copy of the float model)
-  const tQat0 = performance.now();
-  const qat = qatW4A8(model, tr.images, tr.labels, tr.count, {
-    epochs: qatEpochs, batchSize: 128, lr: 5e-4, scaleLr: 2e-3, rng,
-    onStep: (e, s, n, loss) => out.update(`QAT W4A8 ${e + 1}/${qatEpochs}`, s, n, `loss ${loss.toFixed(3)}`),
-    onEpoch: (e, loss, acc) => out.line(`QAT epoch ${e + 1}/${qatEpochs}: loss ${loss.toFixed(4)}, train accuracy ${(100 * acc).toFixed(2)} % (${((performance.now() - tQat0) / 1000).toFixed(1)} s)`),
-  });
-  schemes.push({
-    scheme: 'W4A8 QAT (LSQ)', kernel: 'PackedInt4Matrix W4A8',
-    layers: qat.model.layers.map((l, i) => w4a8(weightsNK(l), l.b, l.N, l.K, qat.params[i]!)),
-    reference: qat.model.layers.map(weightsNK),
-  });
-  const tQat = lap();
+    // 4. the test set through the integer kernels (and the fake-quant simulation, for agreement)
+    const floatBytes = wNK.reduce((a, w) => a + 4 * w.length, 0);
+    const rows: DemoRow[] = [];
+    const evaluated = schemes.map((s, i) => {
+      out.update('evaluating test set', i, schemes.length, s.scheme);
+      const logits = logitsOf(s.layers, test.images, test.count, 'int');
+      const pred = argmaxRows(logits, test.count, CLASSES);
+      const sim = argmaxRows(logitsOf(s.layers, test.images, test.count, 'sim'), test.count, CLASSES);
+      let agree = 0;
+      for (let j = 0; j < test.count; j++) if (pred[j] === sim[j]) agree++;
+      const acc = accuracy(pred, test.labels);
+      const db = sqnr(floatLogits, logits);
+      const ref = s.reference ?? wNK;
+      const wDb = sqnr(concat(ref), concat(s.layers.map((l) => l.dequantizedWeights)));
+      out.line(`${s.scheme.padEnd(15)} test accuracy ${(100 * acc).toFixed(2)} %, weight SQNR ${wDb.toFixed(1)} dB, logit SQNR ${db.toFixed(1)} dB, integer = simulation on ${(100 * agree / test.count).toFixed(2)} %`);
+      return { acc, agreement: agree / test.count, logitSqnrDb: db, weightSqnrDb: wDb };
+    });
+    const tEval = lap();
 
-  // 4. the test set through the integer kernels (and the fake-quant simulation, for agreement)
-  const floatBytes = wNK.reduce((a, w) => a + 4 * w.length, 0);
-  const rows: DemoRow[] = [];
-  const evaluated = schemes.map((s, i) => {
-    out.update('evaluating test set', i, schemes.length, s.scheme);
-    const logits = logitsOf(s.layers, test.images, test.count, 'int');
-    const pred = argmaxRows(logits, test.count, CLASSES);
-    const sim = argmaxRows(logitsOf(s.layers, test.images, test.count, 'sim'), test.count, CLASSES);
-    let agree = 0;
-    for (let j = 0; j < test.count; j++) if (pred[j] === sim[j]) agree++;
-    const acc = accuracy(pred, test.labels);
-    const db = sqnr(floatLogits, logits);
-    const ref = s.reference ?? wNK;
-    const wDb = sqnr(concat(ref), concat(s.layers.map((l) => l.dequantizedWeights)));
-    out.line(`${s.scheme.padEnd(15)} test accuracy ${(100 * acc).toFixed(2)} %, weight SQNR ${wDb.toFixed(1)} dB, logit SQNR ${db.toFixed(1)} dB, integer = simulation on ${(100 * agree / test.count).toFixed(2)} %`);
-    return { acc, agreement: agree / test.count, logitSqnrDb: db, weightSqnrDb: wDb };
-  });
-  const tEval = lap();
-
-  // 5. GEMV timing: each layer on one vector (the float model's input of that layer for test image 0)
-  const x0 = layerInputs(model, test.images.subarray(0, PIXELS), 1);
-  out.update('timing GEMV', 0, 1);
-  const yF = model.layers.map((l) => new Float32Array(l.N));
-  const fns: Array<() => void> = model.layers.map((l, i) => () => { floatGemv(wNK[i]!, x0[i]!, l.b, l.N, l.K, yF[i]!); });
-  for (const s of schemes) s.layers.forEach((l, i) => fns.push(() => { l.forward(x0[i]!); }));
-  const us = medianMicros(fns, samples, (d, n) => out.update('timing GEMV', d, n));
-  const L = model.layers.length;
-  const floatUs = us.slice(0, L);
-  const floatSum = floatUs.reduce((a, b) => a + b, 0);
-  rows.push({
-    scheme: 'float32', kernel: 'JS Float32Array', accuracy: floatAcc, deltaPoints: 0, weightBytes: floatBytes, compression: 1,
-    gemvUs: floatUs, speedup: 1, simAgreement: 1, logitSqnrDb: null, weightSqnrDb: null,
-  });
-  schemes.forEach((s, i) => {
-    const mine = us.slice(L * (i + 1), L * (i + 2));
-    const bytes = s.layers.reduce((a, l) => a + l.weightBytes, 0);
-    const e = evaluated[i]!;
+    // 5. GEMV timing: each layer on one vector (the float model's input of that layer for test image 0)
+    const x0 = layerInputs(model, test.images.subarray(0, PIXELS), 1);
+    out.update('timing GEMV', 0, 1);
+    const yF = model.layers.map((l) => new Float32Array(l.N));
+    const fns: Array<() => void> = model.layers.map((l, i) => () => { floatGemv(wNK[i]!, x0[i]!, l.b, l.N, l.K, yF[i]!); });
+    for (const s of schemes) s.layers.forEach((l, i) => fns.push(() => { l.forward(x0[i]!); }));
+    const us = medianMicros(fns, samples, (d, n) => out.update('timing GEMV', d, n));
+    const L = model.layers.length;
+    const floatUs = us.slice(0, L);
+    const floatSum = floatUs.reduce((a, b) => a + b, 0);
     rows.push({
-      scheme: s.scheme, kernel: s.kernel, accuracy: e.acc, deltaPoints: 100 * (e.acc - floatAcc),
-      weightBytes: bytes, compression: floatBytes / bytes, gemvUs: mine, speedup: floatSum / mine.reduce((a, b) => a + b, 0),
-      simAgreement: e.agreement, logitSqnrDb: e.logitSqnrDb, weightSqnrDb: e.weightSqnrDb,
+      scheme: 'float32', kernel: 'JS Float32Array', accuracy: floatAcc, deltaPoints: 0, weightBytes: floatBytes, compression: 1,
+      gemvUs: floatUs, speedup: 1, simAgreement: 1, logitSqnrDb: null, weightSqnrDb: null,
     });
-  });
-  out.line(`GEMV timed (${samples} interleaved rounds, median)`);
-  const tGemv = lap();
-  for (const s of schemes) for (const l of s.layers) l.dispose();
-
-  return {
-    backend, data: data.description, trainImages: tr.count, testImages: test.count, calibImages,
-    layers: layersDesc, epochs, qatEpochs, seed, quick, activationParams: actParams, rows,
-    timingsMs: {
-      load: tLoad, train: tTrain, ptq: tPtq, qat: tQat, evaluate: tEval, gemv: tGemv, total: performance.now() - t0,
-    },
-  };
+    schemes.forEach((s, i) => {
+      const mine = us.slice(L * (i + 1), L * (i + 2));
+      const bytes = s.layers.reduce((a, l) => a + l.weightBytes, 0);
+      const e = evaluated[i]!;
+      rows.push({
+        scheme: s.scheme, kernel: s.kernel, accuracy: e.acc, deltaPoints: 100 * (e.acc - floatAcc),
+        weightBytes: bytes, compression: floatBytes / bytes, gemvUs: mine, speedup: floatSum / mine.reduce((a, b) => a + b, 0),
+        simAgreement: e.agreement, logitSqnrDb: e.logitSqnrDb, weightSqnrDb: e.weightSqnrDb,
+      });
+    });
+    out.line(`GEMV timed (${samples} interleaved rounds, median)`);
+    const tGemv = lap();
+    return {
+      backend, data: data.description, trainImages: tr.count, testImages: test.count, calibImages,
+      layers: layersDesc, epochs, qatEpochs, seed, quick, activationParams: actParams, rows,
+      timingsMs: {
+        load: tLoad, train: tTrain, ptq: tPtq, qat: tQat, evaluate: tEval, gemv: tGemv, total: performance.now() - t0,
+      },
+    };
+  } finally {
+    for (const s of schemes) for (const l of s.layers) l.dispose();
+  }
 }
 
 function concat(parts: Float32Array[]): Float32Array {

@@ -167,9 +167,9 @@ function rowRanges(w: Float32Array, N: number, K: number): [Float32Array, Float3
  * zero-padded to a multiple of 32 for the observer (zeros widen no symmetric range and
  * quantize exactly to 0, so the parameters equal those of the ragged group).
  */
-export function int4WeightParams(wNK: Float32Array, N: number, K: number, method: RangeMethod): QParams {
-  const Kp = Math.ceil(K / INT4_GROUP) * INT4_GROUP;
-  const obs = makeObserver(method, { qtype: 'int4', symmetric: true, axis: 1, blockSize: INT4_GROUP });
+export function int4WeightParams(wNK: Float32Array, N: number, K: number, method: RangeMethod, group = INT4_GROUP): QParams {
+  const Kp = Math.ceil(K / group) * group;
+  const obs = makeObserver(method, { qtype: 'int4', symmetric: true, axis: 1, blockSize: group });
   try {
     obs.observe(padColumns(wNK, N, K, Kp), [N, Kp]);
     return obs.qparams();
@@ -178,15 +178,16 @@ export function int4WeightParams(wNK: Float32Array, N: number, K: number, method
   }
 }
 
-/** W4A8: int4 group-32 weights with the given parameters (scale: N × ceil(K/32), zero points 0). */
+/** W4A8: int4 weights in groups of pW.blockSize (default 32) along K (scale: N × groups, zero points 0). */
 export function w4a8(wNK: Float32Array, b: Float32Array, N: number, K: number, pW: QParams): IntLayer {
-  const Kp = Math.ceil(K / INT4_GROUP) * INT4_GROUP;
-  const groups = Kp / INT4_GROUP;
+  const G = pW.blockSize ?? INT4_GROUP;
+  const Kp = Math.ceil(K / G) * G;
+  const groups = Kp / G;
   const qPad = quantize(padColumns(wNK, N, K, Kp), [N, Kp], pW) as Int8Array;
   const q = new Int8Array(N * K);
   for (let n = 0; n < N; n++) q.set(qPad.subarray(n * Kp, n * Kp + K), n * K);
   const scales = pW.scale as Float32Array;
-  const packed = PackedInt4Matrix.from(q, N, K, { groupSize: INT4_GROUP, scales, signed: true });
+  const packed = PackedInt4Matrix.from(q, N, K, { groupSize: G, scales, signed: true });
   const wDeqPad = dequantize(qPad, [N, Kp], pW);
   const addBias = (Y: Float32Array, M: number): Float32Array => {
     for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) Y[m * N + n] += b[n]!;
@@ -200,7 +201,7 @@ export function w4a8(wNK: Float32Array, b: Float32Array, N: number, K: number, p
     forward: (x) => addBias(packed.gemv(x, undefined, { activations: 'int8' }), 1),
     simulate: (X, M) => {
       const Xp = padColumns(X, M, K, Kp);
-      const Xq = fakeQuantize(Xp, [M, Kp], dynamicParams(Xp, M, Kp, INT4_GROUP));
+      const Xq = fakeQuantize(Xp, [M, Kp], dynamicParams(Xp, M, Kp, G));
       return floatLinear(Xq, M, wDeqPad, b, N, Kp);
     },
     dispose: () => packed.dispose(),
