@@ -31,7 +31,7 @@ describe('quantization report (npm start)', () => {
   it('prints the table and JSON; rejects unknown arguments with a usage error', async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     try {
-      expect(await main([])).toBe(0);
+      expect(await main(['report'])).toBe(0);
       expect(log.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(/int4 group-32 symmetric/);
       log.mockClear();
       expect(await main(['report', '--json'])).toBe(0);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `intquant` command line. `npm start` runs `intquant` with no arguments: the quantization
- * report on the embedded heavy-tailed matrix.
+ * The `intquant` command line. `npm start` runs `intquant` with no arguments: the end-to-end
+ * MNIST demo (float MLP → PTQ → QAT → integer kernels).
  * Exit codes: 0 ok, 1 failure (one-line reason), 2 usage error.
  *
  * One module per command (src/cli/<command>.ts, each exporting a `Command`); to add one, append
@@ -36,14 +36,14 @@ ${COMMANDS.map((c) => `  ${c.synopsis}`).join('\n')}
 
   intquant --help | --version
 
-With no command, intquant runs \`report\` on the embedded matrix (what \`npm start\` prints).
+With no command, intquant runs \`demo\` (what \`npm start\` prints).
 Exit codes: 0 ok, 1 failure (one-line reason on stderr), 2 usage error.`;
 }
 
 /** Run one command line; resolves to the exit code, throws UsageError (exit 2) or other errors (exit 1). */
 export async function main(argv: string[]): Promise<number> {
   const args = [...argv];
-  if (args.length === 0) return reportCommand.run([]);
+  if (args.length === 0) return demoCommand.run([]);
   const first = args[0]!;
   if (first === '--help' || first === '-h') { console.log(helpText()); return 0; }
   if (first === '--version' || first === '-V') { console.log(packageVersion()); return 0; }
