@@ -90,7 +90,7 @@ describe('typed errors for bad input', () => {
     expect(() => W.gemm(new Uint8Array(30), 0)).toThrow(/M: must be an integer/);
     expect(() => W.gemv(new Int8Array(10))).toThrow(/x: is int8 but the matrix was packed with xZeroPoint 200/);
     expect(() => W.gemv(new Uint8Array(10), new Int32Array(5))).toThrow(/out: has 5 elements, needs 6/);
-    expect(() => W.gemv(new Uint8Array(10), new Float32Array(6) as unknown as Int32Array)).toThrow(/out: must be a Int32Array/);
+    expect(() => W.gemv(new Uint8Array(10), new Float32Array(6) as unknown as Int32Array)).toThrow(/out: must be an Int32Array of length 6/);
     const out = new Int32Array(6);
     expect(W.gemv(new Uint8Array(10), out)).toBe(out);
   });

@@ -32,7 +32,7 @@ export function assertZeroPoint(argument: string, z: unknown, signed: boolean): 
 
 export function assertOut<T extends Int32Array | Float32Array>(argument: string, out: unknown, ctor: { new(n: number): T; name: string }, n: number): T {
   if (out === undefined) return new ctor(n);
-  if (!(out instanceof ctor)) throw new InvalidArgumentError(argument, `must be a ${ctor.name} of length ${n}`);
+  if (!(out instanceof ctor)) throw new InvalidArgumentError(argument, `must be ${/^[AEIOU]/.test(ctor.name) ? 'an' : 'a'} ${ctor.name} of length ${n}`);
   if ((out as T).length !== n) throw new InvalidArgumentError(argument, `has ${(out as T).length} elements, needs ${n}`);
   return out as T;
 }
