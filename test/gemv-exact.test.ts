@@ -79,6 +79,20 @@ describe.each(['1s', '2s'] as GemvVariant[])('int8 GEMV (%s variant) equals the 
   });
 });
 
+describe('extreme zero points', () => {
+  it('z_w, z_x at both ends of each type range, GEMV and GEMM', () => {
+    const rng = new Rng(8);
+    for (const wt of ['int8', 'uint8'] as const) for (const xt of ['int8', 'uint8'] as const) {
+      const zws = wt === 'int8' ? [-128, 127] : [0, 255];
+      const zxs = xt === 'int8' ? [-128, 127] : [0, 255];
+      for (const zw of zws) for (const zx of zxs) {
+        check(rng, 13, 257, { wt, xt, zw, zx, bias: true });
+        check(rng, 6, 31, { wt, xt, zw, zx, bias: false }, 3);
+      }
+    }
+  });
+});
+
 describe('int8 GEMM (M tokens) equals the scalar reference', () => {
   it('M ∈ {1, 2, 3, 5, 8} × all combinations', () => {
     const rng = new Rng(4);
