@@ -8,6 +8,7 @@ import {
   refActQuantize, refInt4AbsProduct, refInt4GemvW4A32, refInt4GemvW4A8, refInt4GroupSums, type RefInt4Weights,
 } from '../src/reference/gemv-int4.js';
 import { releaseScratch } from '../src/ops/scratch.js';
+import { rt } from '../src/runtime/wasm.js';
 import { Rng } from '../src/data/random.js';
 import { heavyTailedMatrix } from '../src/data/heavy-tailed.js';
 
@@ -54,6 +55,42 @@ describe('PackedInt4Matrix: exact int32 group sums vs the scalar reference', () 
     const u: RefInt4Weights = { q: new Uint8Array(N * K).fill(15), N, K, groupSize: G, scales: new Float32Array(N).fill(1), zeroPoints: new Uint8Array(N).fill(0) };
     using mu = pack(u);
     expect(mu.groupSums(new Int8Array(K).fill(127))).toEqual(refInt4GroupSums(u, new Int8Array(K).fill(127)));
+  });
+});
+
+describe('q4-act-quantize kernel vs the scalar reference (eq. 43)', () => {
+  it.each([[32, 32], [33, 32], [1000, 64], [4099, 128], [256, 256]])('K=%i G=%i: scales, codes, sums and offset correction exactly', (K, G) => {
+    const rng = new Rng(K + G);
+    const x = rng.gaussianArray(K);
+    for (let i = 0; i < K; i += 7) x[i] = 0;
+    if (K > 40) { x[3] = 1.5; x[4] = -2.5; x[5] = 0.5; x[6] = 127; x[7] = -127; } // ties after scaling
+    const Kp = Math.ceil(K / G) * G, groups = Kp / G;
+    const mem = rt().mem;
+    const xo = mem.alloc(4 * Kp), a = mem.alloc(2 * Kp), s = mem.alloc(16 * groups), c = mem.alloc(4 * groups), z = mem.alloc(16 * groups);
+    try {
+      mem.f32(xo, Kp).fill(0);
+      mem.f32(xo, K).set(x);
+      expect(rt().kernels.q4_act_quantize(xo, Kp, G, a, s, c, z)).toBe(-1);
+      const ref = refActQuantize(x, G);
+      const xa = mem.i16(a, Kp), sx = mem.f32(s, 4 * groups), corr = mem.i32(c, groups), sum = mem.f32(z, 4 * groups);
+      for (let k = 0; k < Kp; k++) {
+        const j = k & 31, f = j < 8 ? 1 : j < 16 ? 256 : j < 24 ? 16 : 1;
+        expect(xa[k], `k=${k}`).toBe((k < K ? ref.q[k]! : 0) * f);
+      }
+      for (let g = 0; g < groups; g++) {
+        let mid = 0, tot = 0;
+        for (let k = g * G; k < Math.min(K, (g + 1) * G); k++) { tot += ref.q[k]!; if ((k & 31) >= 8 && (k & 31) < 24) mid += ref.q[k]!; }
+        for (let l = 0; l < 4; l++) { expect(sx[4 * g + l]).toBe(ref.scales[g]); expect(sum[4 * g + l]).toBe(tot); }
+        expect(corr[g]).toBe(-8192 * mid + 0);
+      }
+      mem.f32(xo, 1)[0] = NaN;
+      expect(rt().kernels.q4_act_quantize(xo, Kp, G, a, s, c, z)).toBe(0);
+      mem.f32(xo, Kp)[Kp - 1 - (Kp - K)] = -Infinity;
+      mem.f32(xo, 1)[0] = 1;
+      expect(rt().kernels.q4_act_quantize(xo, Kp, G, a, s, c, z)).toBe(K - 1);
+    } finally {
+      for (const o of [xo, a, s, c, z]) mem.release(o);
+    }
   });
 });
 

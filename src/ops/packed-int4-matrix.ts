@@ -290,22 +290,21 @@ export class PackedInt4Matrix {
   }
 
   private run(X: Float32Array, M: number, y: Float32Array, acts: 'int8' | 'float32', argument: string): void {
-    if (acts === 'int8') {
-      for (let i = 0; i < X.length; i++) if (!Number.isFinite(X[i]!)) nonFinite(argument, i, X[i]!);
-      if (M > 1) return this.runGemmW4A8(X, M, y);
-    }
+    if (acts === 'int8' && M > 1) return this.runGemmW4A8(X, M, y, argument);
     const packed = this.byteOffset;
     const { N, K, Kp, groups, groupSize: G } = this;
     const Np = Math.ceil(N / 4) * 4;
-    const xBytes = part(4 * K), aBytes = part(4 * Kp), gBytes = part(16 * groups), oBytes = part(4 * Np);
+    const xBytes = part(4 * Kp), aBytes = part(4 * Kp), gBytes = part(16 * groups), oBytes = part(4 * Np);
     const xOff = scratch(xBytes + aBytes + 3 * gBytes + oBytes);
     const aOff = xOff + xBytes, g0 = aOff + aBytes, g1 = g0 + gBytes, g2 = g1 + gBytes, oOff = g2 + gBytes;
     const k = rt().kernels;
     const mem = this.mem;
+    mem.f32(xOff + 4 * K, Kp - K).fill(0); // the kernels read whole groups
     for (let m = 0; m < M; m++) {
       mem.f32(xOff, K).set(X.subarray(m * K, (m + 1) * K));
       if (acts === 'int8') {
-        k.q4_act_quantize(xOff, K, G, aOff, g0, g1, g2);
+        const bad = k.q4_act_quantize(xOff, Kp, G, aOff, g0, g1, g2);
+        if (bad >= 0) nonFinite(argument, m * K + bad, X[m * K + bad]!);
         (this.asymmetric ? k.q4_gemv_4x32__asym : k.q4_gemv_4x32__sym)(packed, aOff, g0, g1, g2, oOff, N, Kp, G);
       } else {
         const bad = k.q4f32_act_prepare(xOff, K, G, aOff, g0, g1);
@@ -317,18 +316,20 @@ export class PackedInt4Matrix {
   }
 
   /** W4A8 for M > 1 tokens: activations quantized token by token, then one GEMM pass (eq. 40–43). */
-  private runGemmW4A8(X: Float32Array, M: number, y: Float32Array): void {
+  private runGemmW4A8(X: Float32Array, M: number, y: Float32Array, argument: string): void {
     const packed = this.byteOffset;
     const { N, K, Kp, groups, groupSize: G } = this;
-    const xBytes = part(4 * K), aBytes = part(2 * Kp * M), cBytes = part(4 * groups * M), gBytes = part(16 * groups * M);
+    const xBytes = part(4 * Kp), aBytes = part(2 * Kp * M), cBytes = part(4 * groups * M), gBytes = part(16 * groups * M);
     const tBytes = part((G / 32) * 256 + 16 * M), oBytes = part(4 * N * M);
     const xOff = scratch(xBytes + aBytes + cBytes + 2 * gBytes + tBytes + oBytes);
     const aOff = xOff + xBytes, cOff = aOff + aBytes, sOff = cOff + cBytes, zOff = sOff + gBytes, tOff = zOff + gBytes, oOff = tOff + tBytes;
     const k = rt().kernels;
     const mem = this.mem;
+    mem.f32(xOff + 4 * K, Kp - K).fill(0);
     for (let m = 0; m < M; m++) {
       mem.f32(xOff, K).set(X.subarray(m * K, (m + 1) * K));
-      k.q4_act_quantize(xOff, K, G, aOff + 2 * Kp * m, sOff + 16 * groups * m, cOff + 4 * groups * m, zOff + 16 * groups * m);
+      const bad = k.q4_act_quantize(xOff, Kp, G, aOff + 2 * Kp * m, sOff + 16 * groups * m, cOff + 4 * groups * m, zOff + 16 * groups * m);
+      if (bad >= 0) nonFinite(argument, m * K + bad, X[m * K + bad]!);
     }
     (this.asymmetric ? k.q4_gemm_4x32__asym : k.q4_gemm_4x32__sym)(packed, aOff, sOff, cOff, zOff, oOff, M, N, Kp, G, tOff);
     y.set(mem.f32(oOff, M * N));

@@ -73,7 +73,7 @@ export interface CalibrateKernelExports {
 // Declaration merging: adds the calibration kernels to the runtime's KernelExports.
 export interface KernelExports extends CalibrateKernelExports {}
 
-/** Packed int4 kernels (assembly/gemv/q4-*.ts; docs/quantization.md eq. 30–34). */
+/** Packed int4 kernels (assembly/gemv/q4-*.ts; docs/quantization.md eq. 40–44). */
 export type Q4GemvFn = (packed: number, xq: number, xs: number, xcorr: number, xsum: number, out: number, N: number, Kp: number, G: number) => void;
 export type Q4GemmFn = (packed: number, xq: number, xs: number, xcorr: number, xsum: number, out: number, M: number, N: number, Kp: number, G: number, tmp: number) => void;
 export type Q4F32GemvFn = (packed: number, xp: number, xc: number, xs: number, out: number, N: number, Kp: number, G: number) => void;
@@ -84,8 +84,8 @@ export interface Int4KernelExports {
   q4_gemm_4x32__sym: Q4GemmFn;
   q4_gemm_4x32__asym: Q4GemmFn;
   q4_gemv_4x32__groupsums(packed: number, xq: number, xcorr: number, out: number, N: number, Kp: number, G: number, asym: number): void;
-  /** Per-group int8 quantization of K floats into the W4A8 activation layout; first NaN index or −1. */
-  q4_act_quantize(x: number, K: number, G: number, xq: number, sx: number, xcorr: number, xsum: number): number;
+  /** Per-group int8 quantization of Kp (zero-padded) floats into the W4A8 activation layout; first NaN/±Inf index or −1. */
+  q4_act_quantize(x: number, Kp: number, G: number, xq: number, sx: number, xcorr: number, xsum: number): number;
   q4f32_gemv_4x32__sym: Q4F32GemvFn;
   q4f32_gemv_4x32__asym: Q4F32GemvFn;
   /** Scales K floats into the weight-only activation layout; first NaN index or −1. */
