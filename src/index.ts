@@ -1,8 +1,8 @@
 /**
  * intquant — the public API. Everything else is internal.
  */
-export { init, isInitialized } from './runtime/wasm.js';
-export type { InitOptions } from './runtime/wasm.js';
+export { init, isInitialized, backend } from './runtime/wasm.js';
+export type { InitOptions, Backend } from './runtime/wasm.js';
 export { Tensor, TensorView } from './runtime/tensor.js';
 export type { DType } from './runtime/tensor.js';
 export type { MemoryStats } from './runtime/memory.js';
@@ -28,7 +28,7 @@ export { outputFloat32 } from './ops/output/float32.js';
 export { requantize, requantizeMultiplier } from './ops/output/requantize.js';
 export type { RequantizeParams, QOutType } from './ops/output/requantize.js';
 export { QuantizedLinear } from './ops/quantized-linear.js';
-export type { QuantizedLinearOptions } from './ops/quantized-linear.js';
+export type { QuantizedLinearOptions, LinearWeightType, PackedWeightsFor } from './ops/quantized-linear.js';
 // Packed int4 weights (issue 4): W4A8 and weight-only GEMV/GEMM, ONNX and MatMulNBits interchange.
 export { PackedInt4Matrix, INT4_GROUP_SIZES } from './ops/packed-int4-matrix.js';
 export type { PackedInt4Options, Int4GemvOptions } from './ops/packed-int4-matrix.js';

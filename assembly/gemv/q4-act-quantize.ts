@@ -14,11 +14,49 @@
 //     xsum[g]  = Σ_k q[k]                            (for asymmetric weights, eq. 40)
 //   Rounding: f32(x/s) + 1.5·2^23 rounds half to even in float32 (|x/s| ≤ 127.5 ≪ 2^22) and its
 //   bit pattern minus 0x4B400000 is the integer, so no float→int conversion is needed.
+//   Relaxed build (see q4-common.ts): xq holds int8 q, per 32-k block 32 bytes: bytes 2L, 2L+1 =
+//   q[L], q[16+L] then, 16 bytes on, q[8+L], q[24+L] (matching the nibble bytes the kernel
+//   splits out); xcorr[g] = −8·Σ_{k∈g} q[k] (every nibble is offset-binary there) and sx[g] is
+//   stored ×4096 and xsum[g] ÷4096 (the relaxed sums are in units of q·x, not 4096·q·x; powers of
+//   two scale exactly). Same outputs, bit for bit.
 //   Returns −1, or the index of the first NaN/±Inf in x (then nothing from its group on is
 //   written and the host throws).
-// LAYOUT   x: Kp = ceil(K/G)·G float32, zero-padded by the host past K; xq: Kp int16;
+// LAYOUT   x: Kp = ceil(K/G)·G float32, zero-padded by the host past K; xq: Kp int16 (int8 relaxed);
 //          xcorr: Kp/G int32 (4 B each); sx, xsum: Kp/G float32 each splatted to 4 lanes (16 B).
 // ALIGNMENT any (16 B preferred). OVER-READ none. G: a multiple of 32.
+import { ACT_BYTES } from './q4-common';
+
+/** Store one 32-k block of activation codes (four int16 vectors of 8) in the build's layout. */
+// @ts-ignore: decorator
+@inline function storeBlock(q0: v128, q1: v128, q2: v128, q3: v128, o: usize): void {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const low = i16x8.splat(0xFF);
+    v128.store(o, v128.or(v128.and(q0, low), i16x8.shl(q2, 8)));
+    v128.store(o, v128.or(v128.and(q1, low), i16x8.shl(q3, 8)), 16);
+  } else {
+    v128.store(o, q0);
+    v128.store(o, i16x8.shl(q1, 8), 16);   // ×256
+    v128.store(o, i16x8.shl(q2, 4), 32);   // ×16
+    v128.store(o, q3, 48);
+  }
+}
+
+/** The codes whose nibbles are stored offset-binary, summed per int16 lane (eq. 41). */
+// @ts-ignore: decorator
+@inline function offsetCodes(q0: v128, q1: v128, q2: v128, q3: v128): v128 {
+  const mid = i16x8.add(q1, q2);
+  return ASC_FEATURE_RELAXED_SIMD ? i16x8.add(mid, i16x8.add(q0, q3)) : mid;
+}
+
+/** xcorr = CORR · Σ offset codes; stored activation scale = SCALE · sx, stored xsum = Σ q / SCALE. */
+const CORR: i32 = ASC_FEATURE_RELAXED_SIMD ? -8 : -8192;
+const SCALE: f32 = ASC_FEATURE_RELAXED_SIMD ? 4096 : 1;
+const INV_SCALE: f32 = ASC_FEATURE_RELAXED_SIMD ? 1.0 / 4096 : 1;
+
+// @ts-ignore: decorator
+@inline function hsumI32(v: v128): i32 {
+  return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
+}
 
 // @ts-ignore: decorator
 @inline function quant8(p: usize, vs: v128): v128 {
@@ -51,29 +89,45 @@ export function q4_act_quantize(x: usize, Kp: i32, G: i32, xq: usize, sx: usize,
     const amax = max(max(f32x4.extract_lane(vmax, 0), f32x4.extract_lane(vmax, 1)),
                      max(f32x4.extract_lane(vmax, 2), f32x4.extract_lane(vmax, 3)));
     const s: f32 = amax / 127;
-    v128.store(sx + (<usize>g << 4), f32x4.splat(s));
-    const out = xq + ((<usize>g * <usize>G) << 1);
-    let mid = i32x4.splat(0), tot = i32x4.splat(0);
+    v128.store(sx + (<usize>g << 4), f32x4.splat(s * SCALE));
+    const out = xq + <usize>g * <usize>G * ACT_BYTES;
+    let corr = i32x4.splat(0), tot = i32x4.splat(0);
     if (s > 0) {
       const vs = f32x4.splat(s);
       for (let b = 0; b < G; b += 32) {
-        const p = base + (<usize>b << 2), o = out + (<usize>b << 1);
+        const p = base + (<usize>b << 2);
         const q0 = quant8(p, vs), q1 = quant8(p + 32, vs), q2 = quant8(p + 64, vs), q3 = quant8(p + 96, vs);
-        v128.store(o, q0);
-        v128.store(o, i16x8.shl(q1, 8), 16);   // ×256
-        v128.store(o, i16x8.shl(q2, 4), 32);   // ×16
-        v128.store(o, q3, 48);
-        const m = i16x8.add(q1, q2);
-        mid = i32x4.add(mid, i32x4.extadd_pairwise_i16x8_s(m));
-        tot = i32x4.add(tot, i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.add(q0, q3), m)));
+        storeBlock(q0, q1, q2, q3, out + <usize>b * ACT_BYTES);
+        corr = i32x4.add(corr, i32x4.extadd_pairwise_i16x8_s(offsetCodes(q0, q1, q2, q3)));
+        tot = i32x4.add(tot, i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.add(q0, q1), i16x8.add(q2, q3))));
       }
     } else {
-      for (let b = 0; b < G; b += 8) v128.store(out + (<usize>b << 1), i16x8.splat(0));
+      for (let b: usize = 0; b < <usize>G * ACT_BYTES; b += 16) v128.store(out + b, i16x8.splat(0));
     }
-    const midSum = i32x4.extract_lane(mid, 0) + i32x4.extract_lane(mid, 1) + i32x4.extract_lane(mid, 2) + i32x4.extract_lane(mid, 3);
-    const totSum = i32x4.extract_lane(tot, 0) + i32x4.extract_lane(tot, 1) + i32x4.extract_lane(tot, 2) + i32x4.extract_lane(tot, 3);
-    store<i32>(xcorr + (<usize>g << 2), -midSum * 8192);
-    v128.store(xsum + (<usize>g << 4), f32x4.splat(<f32>totSum));
+    store<i32>(xcorr + (<usize>g << 2), hsumI32(corr) * CORR);
+    v128.store(xsum + (<usize>g << 4), f32x4.splat(<f32>hsumI32(tot) * INV_SCALE));
   }
   return -1;
+}
+
+/**
+ * The same activation layout, xcorr and xsum from int8 codes already quantized (Kp values at q8,
+ * zero-padded): lets the host test the integer path with chosen codes, whichever the build.
+ */
+export function q4_act_from_int8(q8: usize, Kp: i32, G: i32, xq: usize, xcorr: usize, xsum: usize): void {
+  const groups = Kp / G;
+  for (let g = 0; g < groups; g++) {
+    const base = q8 + <usize>g * <usize>G;
+    const out = xq + <usize>g * <usize>G * ACT_BYTES;
+    let corr = i32x4.splat(0), tot = i32x4.splat(0);
+    for (let b = 0; b < G; b += 32) {
+      const p = base + <usize>b;
+      const q0 = v128.load8x8_s(p), q1 = v128.load8x8_s(p, 8), q2 = v128.load8x8_s(p, 16), q3 = v128.load8x8_s(p, 24);
+      storeBlock(q0, q1, q2, q3, out + <usize>b * ACT_BYTES);
+      corr = i32x4.add(corr, i32x4.extadd_pairwise_i16x8_s(offsetCodes(q0, q1, q2, q3)));
+      tot = i32x4.add(tot, i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.add(q0, q1), i16x8.add(q2, q3))));
+    }
+    store<i32>(xcorr + (<usize>g << 2), hsumI32(corr) * CORR);
+    v128.store(xsum + (<usize>g << 4), f32x4.splat(<f32>hsumI32(tot) * INV_SCALE));
+  }
 }

@@ -1,5 +1,22 @@
-// Helpers shared by the packed-int4 kernel families (q4-gemv, q4-gemm); all inlined.
-// The nibble layout and the meaning of every term are in q4-gemv-4x32-simd.ts's contract.
+// Helpers shared by the packed-int4 kernel families (q4-gemv, q4-gemm, q4-act-quantize); all
+// inlined. The packed nibble layout and every term are in q4-gemv-4x32-simd.ts's contract.
+//
+// Two builds share this file (ASC_FEATURE_RELAXED_SIMD is a compile-time constant):
+//   simd128  (build/intquant.wasm): nibbles unpacked into int16 lanes ×1/16/256/4096 and summed
+//            with i32x4.dot_i16x8_s against int16 activations (8 multiply-adds per instruction);
+//   relaxed  (build/intquant-relaxed.wasm): the same packed bytes XOR 0x8008 per int16 lane turn
+//            every nibble offset-binary (u = q + 8), two masks split them into bytes, and
+//            i16x8.relaxed_dot_i8x16_i7x16_s multiplies them by int8 activations (16 per
+//            instruction; u ∈ [0, 15] is inside the i7 operand's defined range).
+// Both produce the same exact integer group sums, so both builds give bit-identical outputs.
+import { hsum4 } from './common';
+
+/** Bytes of activation storage per k: int16 (simd128) or int8 (relaxed). */
+export const ACT_BYTES: usize = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;
+/** Bytes of unpacked weights per 4-row 32-k block in the GEMM's scratch. */
+export const UNPACKED_BLOCK: usize = ASC_FEATURE_RELAXED_SIMD ? 128 : 256;
+
+// ---- simd128 ----------------------------------------------------------------------------------
 
 /** Σ over 32 k of one row's nibbles × activations (4 int16 vectors), added into acc. */
 // @ts-ignore: decorator
@@ -11,22 +28,174 @@
   return i32x4.add(acc, i32x4.add(i32x4.add(d0, d1), i32x4.add(d2, d3)));
 }
 
+// ---- relaxed ----------------------------------------------------------------------------------
+
+/** The packed 16 bytes of one row's 32-k block as offset-binary nibble bytes: low nibbles. */
 // @ts-ignore: decorator
-@inline export function finishGroup(asym: bool, sums: bool, d: v128, w: usize, xs: usize, xsum: usize, acc: v128, out: usize): v128 {
-  if (sums) { v128.store(out, d); return acc; }
+@inline function nibblesLo(w: v128): v128 {
+  return v128.and(v128.xor(w, i16x8.splat(<i16>0x8008)), i8x16.splat(0x0F));
+}
+/** … and high nibbles. */
+// @ts-ignore: decorator
+@inline function nibblesHi(w: v128): v128 {
+  return v128.and(i16x8.shr_u(v128.xor(w, i16x8.splat(<i16>0x8008)), 4), i8x16.splat(0x0F));
+}
+/** One row's 32-k block: int16 lanes += Σ of four u·x products (|·| ≤ 4·15·127 per block). */
+// @ts-ignore: decorator
+@inline function dotRow32Relaxed(acc: v128, lo: v128, hi: v128, xl: v128, xh: v128): v128 {
+  return i16x8.add(acc, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(xl, lo), i16x8.relaxed_dot_i8x16_i7x16_s(xh, hi)));
+}
+
+// ---- both -------------------------------------------------------------------------------------
+
+/**
+ * The exact group sums of one 4-row panel for one group: [D(r0), D(r1), D(r2), D(r3)] with the
+ * offset correction applied (eq. 41–42). simd128: in units of 4096·q·x; relaxed: in units of q·x
+ * (its activation scales carry the 4096 instead). `w` and `xp` point at the group's first block.
+ */
+// @ts-ignore: decorator
+@inline export function panelGroupSums(w: usize, xp: usize, corr: usize, G: i32): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    if (G == 32) {
+      // one block: no loops, one widening
+      const xl = v128.load(xp), xh = v128.load(xp, 16), z = i16x8.splat(0);
+      const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+      return i32x4.add(hsum4(
+        i32x4.extadd_pairwise_i16x8_s(dotRow32Relaxed(z, nibblesLo(w0), nibblesHi(w0), xl, xh)),
+        i32x4.extadd_pairwise_i16x8_s(dotRow32Relaxed(z, nibblesLo(w1), nibblesHi(w1), xl, xh)),
+        i32x4.extadd_pairwise_i16x8_s(dotRow32Relaxed(z, nibblesLo(w2), nibblesHi(w2), xl, xh)),
+        i32x4.extadd_pairwise_i16x8_s(dotRow32Relaxed(z, nibblesLo(w3), nibblesHi(w3), xl, xh))), v128.load32_splat(corr));
+    }
+    // int16 lanes hold at most 4 blocks (4·7620 < 2^15), then widen
+    let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
+    for (let b0 = 0; b0 < G; b0 += 128) {
+      let a0 = i16x8.splat(0), a1 = i16x8.splat(0), a2 = i16x8.splat(0), a3 = i16x8.splat(0);
+      const end = min(G, b0 + 128);
+      for (let b = b0; b < end; b += 32) {
+        const xl = v128.load(xp), xh = v128.load(xp, 16);
+        const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+        a0 = dotRow32Relaxed(a0, nibblesLo(w0), nibblesHi(w0), xl, xh);
+        a1 = dotRow32Relaxed(a1, nibblesLo(w1), nibblesHi(w1), xl, xh);
+        a2 = dotRow32Relaxed(a2, nibblesLo(w2), nibblesHi(w2), xl, xh);
+        a3 = dotRow32Relaxed(a3, nibblesLo(w3), nibblesHi(w3), xl, xh);
+        w += 64;
+        xp += 32;
+      }
+      s0 = i32x4.add(s0, i32x4.extadd_pairwise_i16x8_s(a0));
+      s1 = i32x4.add(s1, i32x4.extadd_pairwise_i16x8_s(a1));
+      s2 = i32x4.add(s2, i32x4.extadd_pairwise_i16x8_s(a2));
+      s3 = i32x4.add(s3, i32x4.extadd_pairwise_i16x8_s(a3));
+    }
+    return i32x4.add(hsum4(s0, s1, s2, s3), v128.load32_splat(corr));
+  }
+  // the accumulators start from −corr/4 per lane, so hsum4 yields the corrected sum (eq. 41)
+  const c = v128.load32_splat(corr);
+  let a0 = c, a1 = c, a2 = c, a3 = c;
+  if (G == 32) {
+    const x0 = v128.load(xp), x1 = v128.load(xp, 16), x2 = v128.load(xp, 32), x3 = v128.load(xp, 48);
+    a0 = dotRow32(a0, v128.load(w), x0, x1, x2, x3);
+    a1 = dotRow32(a1, v128.load(w, 16), x0, x1, x2, x3);
+    a2 = dotRow32(a2, v128.load(w, 32), x0, x1, x2, x3);
+    a3 = dotRow32(a3, v128.load(w, 48), x0, x1, x2, x3);
+  } else {
+    for (let b = 0; b < G; b += 64) {
+      let x0 = v128.load(xp), x1 = v128.load(xp, 16), x2 = v128.load(xp, 32), x3 = v128.load(xp, 48);
+      a0 = dotRow32(a0, v128.load(w), x0, x1, x2, x3);
+      a1 = dotRow32(a1, v128.load(w, 16), x0, x1, x2, x3);
+      a2 = dotRow32(a2, v128.load(w, 32), x0, x1, x2, x3);
+      a3 = dotRow32(a3, v128.load(w, 48), x0, x1, x2, x3);
+      x0 = v128.load(xp, 64); x1 = v128.load(xp, 80); x2 = v128.load(xp, 96); x3 = v128.load(xp, 112);
+      a0 = dotRow32(a0, v128.load(w, 64), x0, x1, x2, x3);
+      a1 = dotRow32(a1, v128.load(w, 80), x0, x1, x2, x3);
+      a2 = dotRow32(a2, v128.load(w, 96), x0, x1, x2, x3);
+      a3 = dotRow32(a3, v128.load(w, 112), x0, x1, x2, x3);
+      w += 128;
+      xp += 128;
+    }
+  }
+  return hsum4(a0, a1, a2, a3);
+}
+
+/** The exact group sums in units of 4096·q·x whichever the build (for the test variant). */
+// @ts-ignore: decorator
+@inline export function sumsIn4096(d: v128): v128 {
+  return ASC_FEATURE_RELAXED_SIMD ? i32x4.shl(d, 12) : d;
+}
+
+/** Unpack one 4-row 32-k block (64 packed bytes at w) into the GEMM scratch at dst. */
+// @ts-ignore: decorator
+@inline export function unpackBlock(w: usize, dst: usize): void {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    for (let r: usize = 0; r < 4; r++) {
+      const v = v128.load(w + (r << 4));
+      v128.store(dst + (r << 5), nibblesLo(v));
+      v128.store(dst + (r << 5), nibblesHi(v), 16);
+    }
+    return;
+  }
+  for (let r: usize = 0; r < 4; r++) {
+    const v = v128.load(w + (r << 4)), d = dst + (r << 6);
+    v128.store(d, i16x8.shl(v, 12));
+    v128.store(d, v128.and(v, i16x8.splat(0x00F0)), 16);
+    v128.store(d, v128.and(v, i16x8.splat(0x0F00)), 32);
+    v128.store(d, v128.and(v, i16x8.splat(<i16>0xF000)), 48);
+  }
+}
+
+/** panelGroupSums for weights already unpacked by unpackBlock (G/32 blocks at u). */
+// @ts-ignore: decorator
+@inline export function unpackedGroupSums(u: usize, xp: usize, corr: usize, G: i32): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
+    for (let b0 = 0; b0 < G; b0 += 128) {
+      let a0 = i16x8.splat(0), a1 = i16x8.splat(0), a2 = i16x8.splat(0), a3 = i16x8.splat(0);
+      const end = min(G, b0 + 128);
+      for (let b = b0; b < end; b += 32) {
+        const xl = v128.load(xp), xh = v128.load(xp, 16);
+        a0 = dotRow32Relaxed(a0, v128.load(u), v128.load(u, 16), xl, xh);
+        a1 = dotRow32Relaxed(a1, v128.load(u, 32), v128.load(u, 48), xl, xh);
+        a2 = dotRow32Relaxed(a2, v128.load(u, 64), v128.load(u, 80), xl, xh);
+        a3 = dotRow32Relaxed(a3, v128.load(u, 96), v128.load(u, 112), xl, xh);
+        u += 128;
+        xp += 32;
+      }
+      s0 = i32x4.add(s0, i32x4.extadd_pairwise_i16x8_s(a0));
+      s1 = i32x4.add(s1, i32x4.extadd_pairwise_i16x8_s(a1));
+      s2 = i32x4.add(s2, i32x4.extadd_pairwise_i16x8_s(a2));
+      s3 = i32x4.add(s3, i32x4.extadd_pairwise_i16x8_s(a3));
+    }
+    return i32x4.add(hsum4(s0, s1, s2, s3), v128.load32_splat(corr));
+  }
+  const c = v128.load32_splat(corr);
+  let a0 = c, a1 = c, a2 = c, a3 = c;
+  for (let b = 0; b < G; b += 32) {
+    const x0 = v128.load(xp), x1 = v128.load(xp, 16), x2 = v128.load(xp, 32), x3 = v128.load(xp, 48);
+    a0 = dotUnpacked(a0, u, x0, x1, x2, x3);
+    a1 = dotUnpacked(a1, u + 64, x0, x1, x2, x3);
+    a2 = dotUnpacked(a2, u + 128, x0, x1, x2, x3);
+    a3 = dotUnpacked(a3, u + 192, x0, x1, x2, x3);
+    u += 256;
+    xp += 64;
+  }
+  return hsum4(a0, a1, a2, a3);
+}
+
+/** Σ over one 32-k block of one row: four unpacked int16 vectors at u × four activation vectors. */
+// @ts-ignore: decorator
+@inline function dotUnpacked(acc: v128, u: usize, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  const d0 = i32x4.dot_i16x8_s(v128.load(u), x0);
+  const d1 = i32x4.dot_i16x8_s(v128.load(u, 16), x1);
+  const d2 = i32x4.dot_i16x8_s(v128.load(u, 32), x2);
+  const d3 = i32x4.dot_i16x8_s(v128.load(u, 48), x3);
+  return i32x4.add(acc, i32x4.add(i32x4.add(d0, d1), i32x4.add(d2, d3)));
+}
+
+/** Scale one group's sums into the float accumulator (eq. 40); the asymmetric term when asym. */
+// @ts-ignore: decorator
+@inline export function finishGroup(asym: bool, d: v128, w: usize, xs: usize, xsum: usize, acc: v128): v128 {
   let t = f32x4.mul(f32x4.convert_i32x4_s(d), v128.load(w));
   if (asym) t = f32x4.sub(t, f32x4.mul(v128.load(w, 16), v128.load(xsum)));
   return f32x4.add(acc, f32x4.mul(t, v128.load(xs)));
-}
-
-
-/** Unpack one row's 32-k block into its four int16 vectors (as dotRow32 reads them), stored at dst. */
-// @ts-ignore: decorator
-@inline export function unpackRow32(w: v128, dst: usize): void {
-  v128.store(dst, i16x8.shl(w, 12));
-  v128.store(dst, v128.and(w, i16x8.splat(0x00F0)), 16);
-  v128.store(dst, v128.and(w, i16x8.splat(0x0F00)), 32);
-  v128.store(dst, v128.and(w, i16x8.splat(<i16>0xF000)), 48);
 }
 
 /** Store the first `rows` (≥ 1) float lanes of v at out: never writes past out[rows − 1]. */

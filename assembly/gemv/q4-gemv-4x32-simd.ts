@@ -36,48 +36,22 @@
 //   unpack ops (three shifts) per block instead of four masks: slower; one flat loop with a
 //   group-end branch: V8 spilled every accumulator, 2× slower.
 
-import { hsum4 } from './common';
-import { dotRow32, finishGroup, storeRowsF32 } from './q4-common';
+import { ACT_BYTES, finishGroup, panelGroupSums, storeRowsF32, sumsIn4096 } from './q4-common';
 
 // @ts-ignore: decorator
 @inline function gemvQ4(asym: bool, sums: bool, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
   const groups = <usize>(Kp / G);
-  const pairs = G >> 6;              // G ≥ 64: two 32-k blocks per inner iteration
-  const tail = asym ? 32 : 16;       // scale (+ zero-point term) bytes after each group
+  const blockBytes = <usize>G << 1;                 // packed bytes of one group of one panel
+  const tail: usize = asym ? 32 : 16;               // scale (+ zero-point term) bytes after each group
+  const xGroup = <usize>G * ACT_BYTES;
   let w = packed;
   for (let row = 0; row < N; row += 4) {
     let acc = f32x4.splat(0);
-    let xp = xq;
     for (let g: usize = 0; g < groups; g++) {
-      // eq. 41: the accumulators start from −corr/4 per lane, so hsum4 yields Σ q·x·4096 − corr
-      const c = v128.load32_splat(xcorr + (g << 2));
-      let a0 = c, a1 = c, a2 = c, a3 = c;
-      if (G == 32) {
-        const x0 = v128.load(xp), x1 = v128.load(xp, 16), x2 = v128.load(xp, 32), x3 = v128.load(xp, 48);
-        a0 = dotRow32(a0, v128.load(w), x0, x1, x2, x3);
-        a1 = dotRow32(a1, v128.load(w, 16), x0, x1, x2, x3);
-        a2 = dotRow32(a2, v128.load(w, 32), x0, x1, x2, x3);
-        a3 = dotRow32(a3, v128.load(w, 48), x0, x1, x2, x3);
-        w += 64;
-        xp += 64;
-      } else {
-        for (let b = 0; b < pairs; b++) {
-          let x0 = v128.load(xp), x1 = v128.load(xp, 16), x2 = v128.load(xp, 32), x3 = v128.load(xp, 48);
-          a0 = dotRow32(a0, v128.load(w), x0, x1, x2, x3);
-          a1 = dotRow32(a1, v128.load(w, 16), x0, x1, x2, x3);
-          a2 = dotRow32(a2, v128.load(w, 32), x0, x1, x2, x3);
-          a3 = dotRow32(a3, v128.load(w, 48), x0, x1, x2, x3);
-          x0 = v128.load(xp, 64); x1 = v128.load(xp, 80); x2 = v128.load(xp, 96); x3 = v128.load(xp, 112);
-          a0 = dotRow32(a0, v128.load(w, 64), x0, x1, x2, x3);
-          a1 = dotRow32(a1, v128.load(w, 80), x0, x1, x2, x3);
-          a2 = dotRow32(a2, v128.load(w, 96), x0, x1, x2, x3);
-          a3 = dotRow32(a3, v128.load(w, 112), x0, x1, x2, x3);
-          w += 128;
-          xp += 128;
-        }
-      }
-      acc = finishGroup(asym, sums, hsum4(a0, a1, a2, a3), w, xs + (g << 4), xsum + (g << 4), acc, out);
-      if (sums) out += 16;
+      const d = panelGroupSums(w, xq + g * xGroup, xcorr + (g << 2), G);
+      w += blockBytes;
+      if (sums) { v128.store(out, sumsIn4096(d)); out += 16; }
+      else acc = finishGroup(asym, d, w, xs + (g << 4), xsum + (g << 4), acc);
       w += tail;
     }
     if (sums) continue;

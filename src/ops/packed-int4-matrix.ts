@@ -341,17 +341,14 @@ export class PackedInt4Matrix {
     const { N, K, Kp, groups, groupSize: G } = this;
     assertLength('xq', xq, K, `K = ${K}`);
     const Np = Math.ceil(N / 4) * 4;
-    const aOff = scratch(part(2 * Kp) + part(4 * groups) + part(4 * Np * groups));
-    const cOff = aOff + part(2 * Kp), oOff = cOff + part(4 * groups);
-    const a = this.mem.i16(aOff, Kp);
-    const c = this.mem.i32(cOff, groups);
-    a.fill(0); c.fill(0);
-    for (let i = 0; i < K; i++) {
-      const j = i & 31;
-      a[i] = xq[i]! * (j < 8 ? 1 : j < 16 ? 256 : j < 24 ? 16 : 1);
-      if (j >= 8 && j < 24) c[Math.floor(i / G)]! -= 8192 * xq[i]!; // −corr/4 (kernel contract)
-    }
-    rt().kernels.q4_gemv_4x32__groupsums(packed, aOff, cOff, oOff, N, Kp, G, this.asymmetric ? 1 : 0);
+    const qOff = scratch(part(Kp) + part(2 * Kp) + part(4 * groups) + part(16 * groups) + part(4 * Np * groups));
+    const aOff = qOff + part(Kp), cOff = aOff + part(2 * Kp), zOff = cOff + part(4 * groups), oOff = zOff + part(16 * groups);
+    const q = this.mem.i8(qOff, Kp);
+    q.fill(0);
+    q.set(xq);
+    const k = rt().kernels;
+    k.q4_act_from_int8(qOff, Kp, G, aOff, cOff, zOff);
+    k.q4_gemv_4x32__groupsums(packed, aOff, cOff, oOff, N, Kp, G, this.asymmetric ? 1 : 0);
     const raw = this.mem.i32(oOff, Np * groups);
     const out = new Int32Array(N * groups);
     for (let n = 0; n < N; n++) for (let g = 0; g < groups; g++) out[n * groups + g] = raw[((n >> 2) * groups + g) * 4 + (n & 3)]! / 4096;

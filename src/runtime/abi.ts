@@ -86,6 +86,8 @@ export interface Int4KernelExports {
   q4_gemv_4x32__groupsums(packed: number, xq: number, xcorr: number, out: number, N: number, Kp: number, G: number, asym: number): void;
   /** Per-group int8 quantization of Kp (zero-padded) floats into the W4A8 activation layout; first NaN/±Inf index or −1. */
   q4_act_quantize(x: number, Kp: number, G: number, xq: number, sx: number, xcorr: number, xsum: number): number;
+  /** The same layout, xcorr and xsum from Kp int8 codes (zero-padded). */
+  q4_act_from_int8(q8: number, Kp: number, G: number, xq: number, xcorr: number, xsum: number): void;
   q4f32_gemv_4x32__sym: Q4F32GemvFn;
   q4f32_gemv_4x32__asym: Q4F32GemvFn;
   /** Scales K floats into the weight-only activation layout; first NaN index or −1. */

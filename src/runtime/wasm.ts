@@ -1,64 +1,121 @@
 /**
- * Loading the kernels: the wasm binary is compiled once per process and instantiated with the
- * host-owned memory (the module imports `env.memory`; it has no allocator of its own).
+ * Loading the kernels: each wasm binary is compiled once per process and instantiated with the
+ * host-owned memory (the modules import `env.memory`; they have no allocator of their own).
+ *
+ * Two builds of the same kernels exist: `build/intquant.wasm` (baseline SIMD128, the reference,
+ * runs everywhere) and `build/intquant-relaxed.wasm` (adds relaxed SIMD for the int4 kernels;
+ * Node ≥ 22, or Node 20 with --experimental-wasm-relaxed-simd). With backend 'auto' the relaxed
+ * build is used only when the engine validates it AND it passes a start-up self-test against the
+ * baseline build (src/runtime/selftest.ts); both instances share one memory.
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { instantiate } from '@assemblyscript/loader';
-import { IntquantError, NotInitializedError } from '../errors.js';
+import { IntquantError, InvalidArgumentError, NotInitializedError } from '../errors.js';
 import { WasmMemory } from './memory.js';
 import type { KernelExports } from './abi.js';
+import { relaxedSelfTest } from './selftest.js';
+
+export type Backend = 'simd128' | 'relaxed-simd';
 
 export interface Runtime {
+  /** The kernels of the build in use. */
   readonly kernels: KernelExports;
+  /** The baseline SIMD128 build's kernels (the reference; same memory). */
+  readonly baseline: KernelExports;
   readonly mem: WasmMemory;
-  /** Which build runs: 'simd128' (baseline SIMD). */
-  readonly backend: 'simd128';
+  /** Which build runs. */
+  readonly backend: Backend;
+  /** Why the relaxed build is not in use, when it is not. */
+  readonly relaxedUnavailable?: string;
 }
 
 let runtime: Runtime | undefined;
 let pending: Promise<Runtime> | undefined;
 
-/** Locate build/intquant.wasm from the package root (works from src/ and from dist/src/). */
-function findWasm(): string {
+/** Locate a build output from the package root (works from src/ and from dist/src/). */
+function findBuild(file: string): string | undefined {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'build', 'intquant.wasm');
+    const candidate = join(dir, 'build', file);
     if (existsSync(join(dir, 'package.json')) && existsSync(candidate)) return candidate;
     dir = dirname(dir);
   }
-  throw new IntquantError('IQ_WASM_MISSING',
-    'build/intquant.wasm not found: run `npm run asbuild` (npm install does it for you)');
+  return undefined;
 }
 
 export interface InitOptions {
   /** Cap on bytes in use in wasm memory (default: no cap). */
   maxBytes?: number;
+  /**
+   * 'auto' (default; or the INTQUANT_BACKEND environment variable): relaxed SIMD when available
+   * and self-tested, else SIMD128. 'simd128' forces the baseline; 'relaxed-simd' requires it.
+   */
+  backend?: 'auto' | Backend;
+}
+
+async function instantiateBuild(bytes: Uint8Array, memory: WebAssembly.Memory): Promise<KernelExports> {
+  const { exports } = await instantiate<Record<string, unknown>>(bytes, {
+    env: {
+      memory,
+      abort(_msg: number, _file: number, line: number, column: number) {
+        throw new IntquantError('IQ_KERNEL_ABORT', `kernel aborted at line ${line}:${column}`);
+      },
+    },
+  });
+  return exports as unknown as KernelExports;
+}
+
+function requestedBackend(options: InitOptions): 'auto' | Backend {
+  const b = options.backend ?? (process.env.INTQUANT_BACKEND || 'auto');
+  if (b !== 'auto' && b !== 'simd128' && b !== 'relaxed-simd') {
+    throw new InvalidArgumentError(options.backend !== undefined ? 'backend' : 'INTQUANT_BACKEND', `must be 'auto', 'simd128' or 'relaxed-simd', got '${String(b)}'`);
+  }
+  return b;
+}
+
+async function load(want: 'auto' | Backend): Promise<Runtime> {
+  const basePath = findBuild('intquant.wasm');
+  if (!basePath) {
+    throw new IntquantError('IQ_WASM_MISSING', 'build/intquant.wasm not found: run `npm run asbuild` (npm install does it for you)');
+  }
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+  const mem = new WasmMemory(memory);
+  const baseline = await instantiateBuild(readFileSync(basePath), memory);
+  if (want === 'simd128') return { kernels: baseline, baseline, mem, backend: 'simd128', relaxedUnavailable: 'not requested' };
+  let why: string;
+  const relaxedPath = findBuild('intquant-relaxed.wasm');
+  if (!relaxedPath) why = 'build/intquant-relaxed.wasm not found';
+  else {
+    const bytes = readFileSync(relaxedPath);
+    if (!WebAssembly.validate(bytes)) {
+      why = 'this engine does not support relaxed SIMD (Node ≥ 22, or Node 20 with --experimental-wasm-relaxed-simd)';
+    } else {
+      const relaxed = await instantiateBuild(bytes, memory);
+      const failure = relaxedSelfTest(relaxed, baseline, mem);
+      if (failure === undefined) return { kernels: relaxed, baseline, mem, backend: 'relaxed-simd' };
+      why = `the relaxed build failed its self-test (${failure})`;
+    }
+  }
+  if (want === 'relaxed-simd') throw new IntquantError('IQ_BACKEND_UNAVAILABLE', `backend 'relaxed-simd' requested but ${why}`);
+  return { kernels: baseline, baseline, mem, backend: 'simd128', relaxedUnavailable: why };
 }
 
 /** Load and instantiate the kernels. Idempotent: later calls return the same runtime. */
 export async function init(options: InitOptions = {}): Promise<Runtime> {
-  if (runtime) {
-    if (options.maxBytes !== undefined) runtime.mem.setBudget(options.maxBytes);
-    return runtime;
+  const want = requestedBackend(options);
+  pending ??= load(want).then((r) => (runtime = r));
+  let rt: Runtime;
+  try {
+    rt = await pending;
+  } catch (e) {
+    pending = undefined;
+    throw e;
   }
-  pending ??= (async () => {
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
-    const bytes = readFileSync(findWasm());
-    const { exports } = await instantiate<Record<string, unknown>>(bytes, {
-      env: {
-        memory,
-        abort(_msg: number, _file: number, line: number, column: number) {
-          throw new IntquantError('IQ_KERNEL_ABORT', `kernel aborted at line ${line}:${column}`);
-        },
-      },
-    });
-    const rt: Runtime = { kernels: exports as unknown as KernelExports, mem: new WasmMemory(memory), backend: 'simd128' };
-    runtime = rt;
-    return rt;
-  })();
-  const rt = await pending;
+  if (options.backend !== undefined && options.backend !== 'auto' && options.backend !== rt.backend) {
+    throw new IntquantError('IQ_BACKEND_FIXED', `intquant is already initialised with backend '${rt.backend}'; the backend is chosen by the first init() of the process`);
+  }
   if (options.maxBytes !== undefined) rt.mem.setBudget(options.maxBytes);
   return rt;
 }
@@ -71,4 +128,9 @@ export function rt(): Runtime {
 
 export function isInitialized(): boolean {
   return runtime !== undefined;
+}
+
+/** The backend in use: 'simd128' or 'relaxed-simd'. */
+export function backend(): Backend {
+  return rt().backend;
 }

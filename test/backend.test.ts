@@ -1,0 +1,70 @@
+/**
+ * The two builds: the baseline SIMD128 build is the reference; the relaxed-SIMD build must give
+ * bit-identical int4 results. Runs in both vitest projects: under 'simd128' the baseline is
+ * forced; under 'relaxed-simd' (node --experimental-wasm-relaxed-simd) the relaxed build must be
+ * the one chosen and must match the baseline instance sharing its memory.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { init, backend, IntquantError, InvalidArgumentError, PackedInt4Matrix } from '../src/index.js';
+import { rt } from '../src/runtime/wasm.js';
+import { Rng } from '../src/data/random.js';
+
+beforeAll(async () => { await init(); });
+
+describe('backend selection', () => {
+  it('uses the backend the project asked for', () => {
+    expect(backend()).toBe(process.env.INTQUANT_BACKEND);
+    if (backend() === 'simd128') expect(rt().kernels).toBe(rt().baseline);
+    else { expect(rt().kernels).not.toBe(rt().baseline); expect(rt().relaxedUnavailable).toBeUndefined(); }
+  });
+
+  it('rejects an unknown backend and a change of backend after init', async () => {
+    await expect(init({ backend: 'avx512' as never })).rejects.toThrow(InvalidArgumentError);
+    const other = backend() === 'simd128' ? 'relaxed-simd' : 'simd128';
+    await expect(init({ backend: other })).rejects.toThrow(IntquantError);
+    await expect(init({ backend: other })).rejects.toThrow(/already initialised/);
+    expect((await init({ backend: 'auto' })).backend).toBe(backend());
+  });
+});
+
+describe('int4 kernels: active build = baseline build, bit for bit', () => {
+  const cases: [number, number, number, boolean][] = [
+    [1, 1, 32, true], [5, 33, 32, false], [17, 1000, 64, true], [9, 4099, 128, false], [4, 512, 256, true], [130, 300, 256, false],
+  ];
+  it.each(cases)('N=%i K=%i G=%i signed=%s: GEMV, GEMM and activation codes', (N, K, G, signed) => {
+    const rng = new Rng(N * 31 + K);
+    const groups = Math.ceil(K / G);
+    const q = signed ? rng.int8Array(N * K, -8, 7) : rng.uint8Array(N * K, 0, 15);
+    const scales = Float32Array.from({ length: N * groups }, () => 0.001 + 0.05 * rng.next());
+    const zeroPoints = signed ? undefined : rng.uint8Array(N * groups, 0, 15);
+    using m = PackedInt4Matrix.from(q, N, K, { groupSize: G, scales, zeroPoints, signed });
+    const { kernels, baseline, mem } = rt();
+    const M = 3, Kp = m.Kp, Np = Math.ceil(N / 4) * 4;
+    const X = rng.gaussianArray(M * K);
+    X[0] = 1e3; // an extreme code
+    const blocks: number[] = [];
+    const take = (n: number) => { const o = mem.alloc(n); blocks.push(o); return o; };
+    try {
+      const x = take(4 * Kp), outs = [take(4 * Np * M), take(4 * Np * M)], tmp = take((G / 32) * 256 + 16 * M);
+      const bufs = [0, 1].map(() => ({ a: take(2 * Kp * M), s: take(16 * groups * M), c: take(4 * groups * M), z: take(16 * groups * M) }));
+      [baseline, kernels].forEach((k, b) => {
+        const { a, s, c, z } = bufs[b]!;
+        for (let t = 0; t < M; t++) {
+          mem.f32(x, Kp).fill(0);
+          mem.f32(x, K).set(X.subarray(t * K, (t + 1) * K));
+          expect(k.q4_act_quantize(x, Kp, G, a + 2 * Kp * t, s + 16 * groups * t, c + 4 * groups * t, z + 16 * groups * t)).toBe(-1);
+        }
+        (m.asymmetric ? k.q4_gemm_4x32__asym : k.q4_gemm_4x32__sym)(m.byteOffset, a, s, c, z, outs[b]!, M, N, Kp, G, tmp);
+      });
+      const want = new Uint32Array(mem.memory.buffer, outs[0]!, N * M).slice();
+      expect(new Uint32Array(mem.memory.buffer, outs[1]!, N * M)).toEqual(want);
+      const y = m.gemm(X, M);
+      expect(new Uint32Array(y.buffer)).toEqual(want);
+      for (let t = 0; t < M; t++) expect(m.gemv(X.subarray(t * K, (t + 1) * K))).toEqual(y.subarray(t * N, (t + 1) * N));
+      const xq = rng.int8Array(K, -127, 127);
+      expect(m.groupSums(xq).length).toBe(N * groups);
+    } finally {
+      for (const o of blocks) mem.release(o);
+    }
+  });
+});
