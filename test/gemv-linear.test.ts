@@ -62,7 +62,7 @@ describe('QuantizedLinear (int8 weights per channel, dynamic int8 activations)',
     expect(() => lin.forward(bad)).toThrow(/x: contains Infinity at index 13/);
     const wbad = rng.gaussianArray(N * K); wbad[7] = NaN;
     expect(() => QuantizedLinear.fromFloat32(wbad, N, K, { weightType: 'int8' })).toThrow(NaNInputError);
-    expect(() => QuantizedLinear.fromFloat32(rng.gaussianArray(N * K), N, K, { weightType: 'int4' as 'int8' })).toThrow(InvalidArgumentError);
+    expect(() => QuantizedLinear.fromFloat32(rng.gaussianArray(N * K), N, K, { weightType: 'int2' as 'int8' })).toThrow(InvalidArgumentError);
   });
 });
 
