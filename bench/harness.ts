@@ -7,6 +7,7 @@
  */
 import Benchmark from 'benchmark';
 import { cpus } from 'node:os';
+import { backend } from '../src/index.js';
 
 export interface Timing {
   /** Median time per call, microseconds. */
@@ -33,6 +34,8 @@ export interface BenchRow {
   speedup: number;
   /** Bytes the operand occupies in wasm memory, when relevant. */
   bytes?: number;
+  /** The kernel build that ran: 'simd128' or 'relaxed-simd'. */
+  backend?: string;
 }
 
 export interface SuiteOptions {
@@ -84,6 +87,7 @@ export function makeRow(
     speedup: round(base.medianUs / ours.medianUs, 2),
   };
   if (fields.bytes !== undefined) row.bytes = fields.bytes;
+  row.backend = backend();
   return row;
 }
 
@@ -91,7 +95,7 @@ const round = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** 
 
 export function machineDescription(): string {
   const c = cpus();
-  return `${c[0]?.model ?? 'unknown CPU'} (${c.length} cores), Node ${process.version}, ${process.platform}-${process.arch}`;
+  return `${c[0]?.model ?? 'unknown CPU'} (${c.length} cores), Node ${process.version}, ${process.platform}-${process.arch}, backend ${backend()}`;
 }
 
 export function formatTable(rows: BenchRow[]): string {
