@@ -4,15 +4,23 @@
  */
 
 // ---- protobuf wire format -------------------------------------------------------------------
+// Chunks of bytes, concatenated once at the end: a 180 MB float initializer is copied, never
+// turned into a JS array of numbers.
 class Writer {
-  private chunks: number[] = [];
+  private parts: Uint8Array[] = [];
+  private small: number[] = [];
+  private length = 0;
+  private flushSmall(): void {
+    if (this.small.length) { this.parts.push(Uint8Array.from(this.small)); this.small = []; }
+  }
   varint(v: number | bigint): this {
     let x = BigInt.asUintN(64, BigInt(v));
     do {
       let b = Number(x & 0x7fn);
       x >>= 7n;
       if (x !== 0n) b |= 0x80;
-      this.chunks.push(b);
+      this.small.push(b);
+      this.length++;
     } while (x !== 0n);
     return this;
   }
@@ -20,12 +28,20 @@ class Writer {
   int(field: number, v: number): this { return this.tag(field, 0).varint(v); }
   bytes(field: number, b: Uint8Array): this {
     this.tag(field, 2).varint(b.length);
-    for (const x of b) this.chunks.push(x);
+    this.flushSmall();
+    this.parts.push(b);
+    this.length += b.length;
     return this;
   }
   str(field: number, s: string): this { return this.bytes(field, new TextEncoder().encode(s)); }
   msg(field: number, w: Writer): this { return this.bytes(field, w.finish()); }
-  finish(): Uint8Array { return Uint8Array.from(this.chunks); }
+  finish(): Uint8Array {
+    this.flushSmall();
+    const out = new Uint8Array(this.length);
+    let o = 0;
+    for (const p of this.parts) { out.set(p, o); o += p.length; }
+    return out;
+  }
 }
 
 // ---- ONNX messages ---------------------------------------------------------------------------

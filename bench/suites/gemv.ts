@@ -57,11 +57,7 @@ async function runGemv(opts: SuiteOptions): Promise<BenchRow[]> {
       if (!p.timing) { console.error(`  peer ${p.label} at ${size}: ${p.wrong}`); continue; }
       rows.push(makeRow({ ...base, kernel: 'i8 gemv', baseline: p.label }, tOurs, p.timing));
     }
-    // bench/peers/onnx-model.ts builds the protobuf in a JS number[] (≤ 2^27 elements): a float32
-    // initializer above ~128 MiB cannot be serialized, so the float peers are skipped there.
-    const floatPeers = 4 * N * K < 2 ** 27 ? await matMulFloatPeers(wf, xf, N, K, 1, opts.maxTime) : [];
-    if (4 * N * K >= 2 ** 27) console.error(`  float MatMul peers skipped at ${size}: model too large for the in-memory ONNX writer`);
-    for (const p of floatPeers) {
+    for (const p of await matMulFloatPeers(wf, xf, N, K, 1, opts.maxTime)) {
       if (!p.timing) { console.error(`  peer ${p.label} at ${size}: ${p.wrong}`); continue; }
       rows.push(makeRow({ ...base, kernel: 'QuantizedLinear f32→f32', weightBytes: lin.byteLength, bytes: lin.byteLength, baseline: p.label }, tLin, p.timing));
     }
