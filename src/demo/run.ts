@@ -185,18 +185,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     for (const method of ['minmax', 'mse'] as const) {
       const ps = actParams[method].map((a) => ({ qtype: 'uint8' as const, scale: a.scale, zeroPoint: a.zeroPoint }));
       schemes.push({
-        scheme: `W8A8 ${methodName[method]}`, kernel: 'PackedInt8Matrix (static uint8 acts)',
+        scheme: `W8A8 ${methodName[method]}`, kernel: 'QuantizedLinear int8, static uint8 acts',
         layers: model.layers.map((l, i) => w8a8Static(wNK[i]!, l.b, l.N, l.K, method, ps[i]!)),
       });
     }
     schemes.push({
-      scheme: 'W8A8 dynamic', kernel: 'QuantizedLinear int8',
+      scheme: 'W8A8 dynamic', kernel: 'QuantizedLinear int8, dynamic acts',
       layers: model.layers.map((l, i) => w8a8Dynamic(wNK[i]!, l.b, l.N, l.K)),
     });
     for (const method of ['minmax', 'mse'] as const) {
       out.update(`int4 weights (${method})`, 0, 1);
       schemes.push({
-        scheme: `W4A8 ${methodName[method]}`, kernel: 'PackedInt4Matrix W4A8',
+        scheme: `W4A8 ${methodName[method]}`, kernel: 'QuantizedLinear int4 (W4A8)',
         layers: model.layers.map((l, i) => w4a8(wNK[i]!, l.b, l.N, l.K, int4WeightParams(wNK[i]!, l.N, l.K, method))),
       });
     }
@@ -210,7 +210,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       onEpoch: (e, loss, acc) => out.line(`QAT epoch ${e + 1}/${qatEpochs}: loss ${loss.toFixed(4)}, train accuracy ${(100 * acc).toFixed(2)} % (${((performance.now() - tQat0) / 1000).toFixed(1)} s)`),
     });
     schemes.push({
-      scheme: 'W4A8 QAT (LSQ)', kernel: 'PackedInt4Matrix W4A8',
+      scheme: 'W4A8 QAT (LSQ)', kernel: 'QuantizedLinear int4 (W4A8)',
       layers: qat.model.layers.map((l, i) => w4a8(weightsNK(l), l.b, l.N, l.K, qat.params[i]!)),
       reference: qat.model.layers.map(weightsNK),
     });
@@ -303,13 +303,14 @@ export function formatDemo(r: DemoResult): string {
     widths.map((w) => '─'.repeat(w)).join('  '),
     ...body.map(fmt),
     '',
+    'Every integer row is one QuantizedLinear per layer (float in, float out, float bias included).',
     'W8A8: per-channel symmetric int8 weights; per-tensor asymmetric uint8 activations calibrated on',
-    `  ${r.calibImages} training images (static: quantize → PackedInt8Matrix → outputFloat32), or dynamic`,
-    '  per-row int8 (QuantizedLinear).',
-    'W4A8: symmetric int4 weights in groups of 32 along K (PackedInt4Matrix, float bias added after);',
-    '  the kernel quantizes activations per group of 32 to int8 on the fly. QAT: STE + learned group',
-    '  scales (LSQ, public lsqGradients), initialised from MSE; logit SQNR is against the original',
-    '  float model, which QAT moves away from by design.',
+    `  ${r.calibImages} training images (static: weightParams + inputParams → quantize x → int8 GEMM with`,
+    '  the zero point folded → float output stage), or dynamic per-row int8 (the default layer).',
+    "W4A8: symmetric int4 weights in groups of 32 along K (weightType 'int4', weightParams from the",
+    '  observer or QAT; PackedInt4Matrix); the kernel quantizes activations per group of 32 to int8',
+    '  on the fly. QAT: STE + learned group scales (LSQ, public lsqGradients), initialised from MSE;',
+    '  logit SQNR is against the original float model, which QAT moves away from by design.',
     'GEMV: one input vector, whole layer (activation quantization + integer GEMV + output stage),',
     '  median; speedup = Σ float32 JS GEMV µs / Σ µs. int = sim: test predictions equal to a float',
     '  fake-quant simulation of the same model. Weight bytes: codes + float32 scales (no biases).',

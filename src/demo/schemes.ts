@@ -1,23 +1,25 @@
 /**
  * Quantized versions of the demo MLP, built with the public API (src/index.ts) only, each run
  * through the integer kernels and, for checking, through a float fake-quant simulation of the
- * same arithmetic.
+ * same arithmetic. Every integer layer is one QuantizedLinear.
  *
  *   W8A8 static   weights per-channel symmetric int8 (narrow range [−127, 127]) from an observer
  *                 (MinMaxObserver / MseObserver, axis 0); activations (each layer's input)
  *                 asymmetric uint8 per tensor, calibrated by the same kind of observer.
- *                 Kernel: quantize(x) → PackedInt8Matrix.gemm (activation zero point folded at
- *                 pack time) → outputFloat32 (s_x·s_w[n], float bias).
- *   W8A8 dynamic  QuantizedLinear.fromFloat32 (per-channel max-abs int8 weights; each input row
- *                 quantized on the fly, symmetric int8).
+ *                 QuantizedLinear.fromFloat32({ weightType: 'int8', weightParams, inputParams }):
+ *                 quantize(x) with the calibrated parameters → int8 GEMM (activation zero point
+ *                 folded at pack time) → float output stage (s_x·s_w[n], float bias).
+ *   W8A8 dynamic  QuantizedLinear.fromFloat32({ weightType: 'int8' }) (per-channel max-abs int8
+ *                 weights; each input row quantized on the fly, symmetric int8).
  *   W4A8          weights symmetric int4 in groups of 32 along K from an observer (axis 1,
- *                 blockSize 32), packed with PackedInt4Matrix.from; the W4A8 kernel quantizes
- *                 each activation row per group of 32 to int8 on the fly (docs eq. 33), so these
- *                 rows use no calibrated activation parameters. Float bias added after the kernel.
+ *                 blockSize 32) or learned by QAT: QuantizedLinear.fromFloat32({ weightType:
+ *                 'int4', weightParams }) on PackedInt4Matrix; the W4A8 kernel quantizes each
+ *                 activation row per group of 32 to int8 on the fly (docs eq. 43), so these rows
+ *                 use no calibrated activation parameters; the layer adds the float bias.
  */
 import {
-  MinMaxObserver, MseObserver, PackedInt4Matrix, PackedInt8Matrix, QuantizedLinear,
-  dequantize, fakeQuantize, outputFloat32, qparamsFromRange, quantize,
+  MinMaxObserver, MseObserver, QuantizedLinear,
+  dequantize, fakeQuantize, qparamsFromRange, quantize,
   type QParams,
 } from '../index.js';
 import { linearForward } from './mlp.js';
@@ -81,25 +83,14 @@ export function w8a8Static(wNK: Float32Array, b: Float32Array, N: number, K: num
   } finally {
     obs.dispose();
   }
-  const qW = quantize(wNK, [N, K], pW) as Int8Array;
-  const sw = pW.scale as Float32Array;
-  const sx = act.scale as number, zx = (act.zeroPoint ?? 0) as number;
-  const packed = PackedInt8Matrix.from(qW, N, K, { xZeroPoint: zx });
-  const wDeq = dequantize(qW, [N, K], pW);
-  const run = (X: Float32Array, M: number): Float32Array => {
-    const xq = quantize(X, [M, K], act) as Uint8Array;
-    const acc = packed.gemm(xq, M);
-    return outputFloat32(acc, M, N, sx, sw, b);
-  };
+  const wDeq = dequantize(quantize(wNK, [N, K], pW), [N, K], pW);
+  const ql = QuantizedLinear.fromFloat32(wNK, N, K, { weightType: 'int8', weightParams: pW, inputParams: act, bias: b });
   return {
     K, N, weightBytes: N * K + 4 * N, dequantizedWeights: wDeq,
-    forwardBatch: run,
-    forward: (x) => {
-      const xq = quantize(x, [K], act) as Uint8Array;
-      return outputFloat32(packed.gemv(xq), 1, N, sx, sw, b);
-    },
+    forwardBatch: (X, M) => ql.forwardBatch(X, M),
+    forward: (x) => ql.forward(x),
     simulate: (X, M) => floatLinear(fakeQuantize(X, [M, K], act), M, wDeq, b, N, K),
-    dispose: () => packed.dispose(),
+    dispose: () => ql.dispose(),
   };
 }
 
@@ -178,33 +169,30 @@ export function int4WeightParams(wNK: Float32Array, N: number, K: number, method
   }
 }
 
-/** W4A8: int4 weights in groups of pW.blockSize (default 32) along K (scale: N × groups, zero points 0). */
+/**
+ * W4A8: int4 weights in groups of pW.blockSize (default 32) along K (scale: N × groups, zero
+ * points 0), through QuantizedLinear (which takes the ragged last group as it is). The simulation
+ * pads K to whole groups, as the kernel does.
+ */
 export function w4a8(wNK: Float32Array, b: Float32Array, N: number, K: number, pW: QParams): IntLayer {
   const G = pW.blockSize ?? INT4_GROUP;
   const Kp = Math.ceil(K / G) * G;
   const groups = Kp / G;
-  const qPad = quantize(padColumns(wNK, N, K, Kp), [N, Kp], pW) as Int8Array;
-  const q = new Int8Array(N * K);
-  for (let n = 0; n < N; n++) q.set(qPad.subarray(n * Kp, n * Kp + K), n * K);
-  const scales = pW.scale as Float32Array;
-  const packed = PackedInt4Matrix.from(q, N, K, { groupSize: G, scales, signed: true });
-  const wDeqPad = dequantize(qPad, [N, Kp], pW);
-  const addBias = (Y: Float32Array, M: number): Float32Array => {
-    for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) Y[m * N + n] += b[n]!;
-    return Y;
-  };
+  const p: QParams = { ...pW, blockSize: G };
+  const wDeqPad = dequantize(quantize(padColumns(wNK, N, K, Kp), [N, Kp], p), [N, Kp], p);
+  const ql = QuantizedLinear.fromFloat32(wNK, N, K, { weightType: 'int4', weightParams: p, bias: b });
   return {
     K, N,
     weightBytes: N * Math.ceil(K / 2) + 4 * N * groups,
     dequantizedWeights: unpadColumns(wDeqPad, N, Kp, K),
-    forwardBatch: (X, M) => addBias(packed.gemm(X, M, undefined, { activations: 'int8' }), M),
-    forward: (x) => addBias(packed.gemv(x, undefined, { activations: 'int8' }), 1),
+    forwardBatch: (X, M) => ql.forwardBatch(X, M),
+    forward: (x) => ql.forward(x),
     simulate: (X, M) => {
       const Xp = padColumns(X, M, K, Kp);
       const Xq = fakeQuantize(Xp, [M, Kp], dynamicParams(Xp, M, Kp, G));
       return floatLinear(Xq, M, wDeqPad, b, N, Kp);
     },
-    dispose: () => packed.dispose(),
+    dispose: () => ql.dispose(),
   };
 }
 
