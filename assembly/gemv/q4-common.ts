@@ -146,6 +146,14 @@ export const UNPACKED_BLOCK: usize = ASC_FEATURE_RELAXED_SIMD ? 128 : 256;
 // @ts-ignore: decorator
 @inline export function unpackedGroupSums(u: usize, xp: usize, corr: usize, G: i32): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
+    if (G == 32) {
+      const xl = v128.load(xp), xh = v128.load(xp, 16), z = i16x8.splat(0);
+      return i32x4.add(hsum4(
+        i32x4.extadd_pairwise_i16x8_s(dotRow32Relaxed(z, v128.load(u), v128.load(u, 16), xl, xh)),
+        i32x4.extadd_pairwise_i16x8_s(dotRow32Relaxed(z, v128.load(u, 32), v128.load(u, 48), xl, xh)),
+        i32x4.extadd_pairwise_i16x8_s(dotRow32Relaxed(z, v128.load(u, 64), v128.load(u, 80), xl, xh)),
+        i32x4.extadd_pairwise_i16x8_s(dotRow32Relaxed(z, v128.load(u, 96), v128.load(u, 112), xl, xh))), v128.load32_splat(corr));
+    }
     let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
     for (let b0 = 0; b0 < G; b0 += 128) {
       let a0 = i16x8.splat(0), a1 = i16x8.splat(0), a2 = i16x8.splat(0), a3 = i16x8.splat(0);

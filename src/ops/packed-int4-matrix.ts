@@ -290,7 +290,9 @@ export class PackedInt4Matrix {
   }
 
   private run(X: Float32Array, M: number, y: Float32Array, acts: 'int8' | 'float32', argument: string): void {
-    if (acts === 'int8' && M > 1) return this.runGemmW4A8(X, M, y, argument);
+    // The GEMM kernel (one unpack per panel-group for all tokens) pays off with the relaxed build;
+    // with simd128 one GEMV per token measured faster (docs/kernels.md). Results are identical.
+    if (acts === 'int8' && M > 1 && rt().backend === 'relaxed-simd') return this.runGemmW4A8(X, M, y, argument);
     const packed = this.byteOffset;
     const { N, K, Kp, groups, groupSize: G } = this;
     const Np = Math.ceil(N / 4) * 4;
