@@ -45,6 +45,7 @@ import { INT4_GROUP_SIZES, PackedInt4Matrix } from './packed-int4-matrix.js';
 import { runOutputFloat32 } from './output/float32.js';
 import { part, scratch } from './scratch.js';
 import { assertDim, assertLength, assertOut } from './validate.js';
+import { roundHalfEvenF32 } from '../quant/round.js';
 
 export type LinearWeightType = 'int8' | 'int4';
 
@@ -74,11 +75,6 @@ const registry = new FinalizationRegistry<{ mem: WasmMemory; offset: number }>((
   if (mem.isLive(offset)) mem.release(offset);
 });
 
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  return d > 0.5 ? f + 1 : d < 0.5 ? f : (f % 2 === 0 ? f : f + 1);
-}
 
 const qtypeOf = (p: QParams): string => String((p as { qtype?: unknown }).qtype);
 
@@ -329,7 +325,7 @@ function buildInt8Default(w: Float32Array, N: number, K: number, input: StaticIn
     scales[n] = s;
     if (s === 0) return; // all-zero row: codes stay 0
     for (let k = 0; k < K; k++) {
-      const q = roundHalfEven(f(w[o + k]! / s));
+      const q = roundHalfEvenF32(f(w[o + k]! / s));
       row[k] = q < -127 ? -127 : q > 127 ? 127 : q;
     }
   }, { xZeroPoint: input?.zeroPoint ?? 0 });

@@ -6,6 +6,7 @@
  * Weights are given as `q` (N×K, signed int4 values −8..7, or unsigned 0..15 with zero points),
  * `scales` (N × groups float32) and optional `zeroPoints` (N × groups, unsigned only).
  */
+import { roundHalfEven } from './quant.js';
 
 export interface RefInt4Weights {
   q: Int8Array | Uint8Array;
@@ -18,13 +19,8 @@ export interface RefInt4Weights {
 
 const groupsOf = (K: number, G: number) => Math.ceil(K / G);
 
-function rhe(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
-}
 
-/** Per-group dynamic int8 activation quantization (eq. 43): q = rhe(f32(x / f32(amax/127))). */
+/** Per-group dynamic int8 activation quantization (eq. 43): q = roundHalfEven(f32(x / f32(amax/127))). */
 export function refActQuantize(x: Float32Array, G: number): { q: Int8Array; scales: Float32Array } {
   const K = x.length;
   const groups = groupsOf(K, G);
@@ -35,7 +31,7 @@ export function refActQuantize(x: Float32Array, G: number): { q: Int8Array; scal
     for (let k = g * G; k < Math.min(K, (g + 1) * G); k++) amax = Math.max(amax, Math.abs(x[k]!));
     const s = Math.fround(amax / 127);
     scales[g] = s;
-    if (s > 0) for (let k = g * G; k < Math.min(K, (g + 1) * G); k++) q[k] = Math.max(-127, Math.min(127, rhe(Math.fround(x[k]! / s))));
+    if (s > 0) for (let k = g * G; k < Math.min(K, (g + 1) * G); k++) q[k] = Math.max(-127, Math.min(127, roundHalfEven(Math.fround(x[k]! / s))));
   }
   return { q, scales };
 }

@@ -4,6 +4,7 @@
  * the test oracle and the benchmark baseline. Int32 results wrap modulo 2^32 (Math.imul, |0),
  * exactly like ONNX MatMulInteger's int32 arithmetic.
  */
+import { roundHalfEven } from './quant.js';
 
 export type Int8Like = Int8Array | Uint8Array;
 
@@ -92,10 +93,6 @@ export function refOutputF32(acc: Int32Array, M: number, N: number, xs: Float32A
   return y;
 }
 
-function roundHalfEven(v: number): number {
-  const r = Math.round(v);
-  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
 
 /**
  * Requantize output stage twin (eq. 17), ONNX QLinearMatMul: the multiplier

@@ -6,6 +6,7 @@
  */
 import { InvalidArgumentError } from '../../errors.js';
 import { assertZeroPoint } from '../validate.js';
+import { roundHalfEvenF32 } from '../../quant/round.js';
 
 export type QOutType = 'int8' | 'uint8';
 
@@ -17,11 +18,6 @@ export interface RequantizeParams {
   outType: QOutType;
 }
 
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  return d > 0.5 ? f + 1 : d < 0.5 ? f : (f % 2 === 0 ? f : f + 1);
-}
 
 /** The float32 multiplier of eq. 17. */
 export function requantizeMultiplier(aScale: number, bScale: number, yScale: number): number {
@@ -43,7 +39,7 @@ export function requantize(acc: Int32Array, p: RequantizeParams): Int8Array | Ui
   const [lo, hi] = signed ? [-128, 127] : [0, 255];
   const out = signed ? new Int8Array(acc.length) : new Uint8Array(acc.length);
   for (let i = 0; i < acc.length; i++) {
-    const v = roundHalfEven(acc[i]! * mult) + zy;
+    const v = roundHalfEvenF32(acc[i]! * mult) + zy;
     out[i] = v < lo ? lo : v > hi ? hi : v;
   }
   return out;
