@@ -172,6 +172,30 @@ describe('PackedInt4Matrix: GEMV accuracy', () => {
   });
 });
 
+describe('two-stream GEMV = one-stream GEMV, bit for bit', () => {
+  it.each([[1, 64, 32], [5, 96, 32], [8, 200, 64], [9, 300, 128], [12, 40, 32], [131, 256, 256]])('N=%i K=%i G=%i', (N, K, G) => {
+    for (const signed of [true, false]) {
+      const rng = new Rng(N * 13 + K);
+      const w = randomWeights(rng, N, K, G, signed);
+      using m = pack(w);
+      const { kernels: k, mem } = rt();
+      const Kp = m.Kp, groups = Kp / G, Np = Math.ceil(N / 4) * 4;
+      const bufs = [mem.alloc(4 * Kp), mem.alloc(2 * Kp), mem.alloc(16 * groups), mem.alloc(4 * groups), mem.alloc(16 * groups), mem.alloc(4 * Np), mem.alloc(4 * Np)];
+      const [x, a, s, c, z, o1, o2] = bufs as [number, number, number, number, number, number, number];
+      try {
+        mem.f32(x, Kp).fill(0);
+        mem.f32(x, K).set(rng.gaussianArray(K));
+        k.q4_act_quantize(x, Kp, G, a, s, c, z);
+        (m.asymmetric ? k.q4_gemv_4x32__asym : k.q4_gemv_4x32__sym)(m.byteOffset, a, s, c, z, o1, N, Kp, G);
+        (m.asymmetric ? k.q4_gemv_4x32_2s__asym : k.q4_gemv_4x32_2s__sym)(m.byteOffset, a, s, c, z, o2, N, Kp, G);
+        expect(new Uint32Array(mem.memory.buffer, o2, N)).toEqual(new Uint32Array(mem.memory.buffer, o1, N));
+      } finally {
+        for (const b of bufs) mem.release(b);
+      }
+    }
+  });
+});
+
 describe('PackedInt4Matrix: formats and round trips', () => {
   it('packInt4 (ONNX order) ↔ kernel layout ↔ MatMulNBits', () => {
     const rng = new Rng(11);
