@@ -29,7 +29,17 @@ import { ACT_BYTES, finishGroup, storeRowsF32, UNPACKED_BLOCK, unpackBlock, unpa
     for (let g: usize = 0; g < groups; g++) {
       for (let b: usize = 0; b < blocks; b++) unpackBlock(w + (b << 6), tmp + b * UNPACKED_BLOCK);
       w += blocks << 6;
-      for (let t: usize = 0; t < <usize>M; t++) {
+      // two tokens per step: two independent chains over the same L1-resident weights
+      let t: usize = 0;
+      for (; t + 1 < <usize>M; t += 2) {
+        const gi = t * groups + g, gj = gi + groups;
+        const d0 = unpackedGroupSums(tmp, xq + t * xRow + g * xGroup, xcorr + (gi << 2), G);
+        const d1 = unpackedGroupSums(tmp, xq + (t + 1) * xRow + g * xGroup, xcorr + (gj << 2), G);
+        const p0 = accBase + (t << 4), p1 = p0 + 16;
+        v128.store(p0, finishGroup(asym, d0, w, xs + (gi << 4), xsum + (gi << 4), v128.load(p0)));
+        v128.store(p1, finishGroup(asym, d1, w, xs + (gj << 4), xsum + (gj << 4), v128.load(p1)));
+      }
+      if (t < <usize>M) {
         const gi = t * groups + g;
         const d = unpackedGroupSums(tmp, xq + t * xRow + g * xGroup, xcorr + (gi << 2), G);
         const accPtr = accBase + (t << 4);

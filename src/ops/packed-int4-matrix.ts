@@ -291,7 +291,7 @@ export class PackedInt4Matrix {
 
   private run(X: Float32Array, M: number, y: Float32Array, acts: 'int8' | 'float32', argument: string): void {
     // The GEMM kernel (one unpack per panel-group for all tokens) pays off with the relaxed build;
-    // with simd128 one GEMV per token measured faster (docs/kernels.md). Results are identical.
+    // with simd128 one two-stream GEMV per token measured faster (docs/kernels.md). Same results.
     if (acts === 'int8' && M > 1 && rt().backend === 'relaxed-simd') return this.runGemmW4A8(X, M, y, argument);
     const packed = this.byteOffset;
     const { N, K, Kp, groups, groupSize: G } = this;
