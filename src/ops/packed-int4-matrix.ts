@@ -188,7 +188,7 @@ export class PackedInt4Matrix {
   }
 
   private pack(q: Int8Array | Uint8Array, scales: Float32Array, zeroPoints: Uint8Array | undefined): void {
-    const { N, K, Kp, groups, groupSize: G } = this;
+    const { N, K, groups, groupSize: G } = this;
     const mem = this.mem;
     const base = this.offset;
     const bytes = mem.bytes(base, this.byteLength);
@@ -219,7 +219,6 @@ export class PackedInt4Matrix {
         }
       }
     }
-    void Kp;
   }
 
   /** The int4 values, scales and zero points back out of the packed layout (copies). */
@@ -270,7 +269,7 @@ export class PackedInt4Matrix {
 
   /** y = W·x for one float32 activation vector (length K). */
   gemv(x: Float32Array, out?: Float32Array, options: Int4GemvOptions = {}): Float32Array {
-    this.byteOffset;
+    void this.byteOffset; // throws DisposedError after dispose()
     if (!(x instanceof Float32Array)) throw new InvalidArgumentError('x', `must be a Float32Array of length K = ${this.K}`);
     assertLength('x', x, this.K, `K = ${this.K}`);
     const y = assertOut('out', out, Float32Array, this.N);
@@ -280,7 +279,7 @@ export class PackedInt4Matrix {
 
   /** Y = X·Wᵀ for M tokens: X is M×K row-major float32, the result M×N row-major. */
   gemm(X: Float32Array, M: number, out?: Float32Array, options: Int4GemvOptions = {}): Float32Array {
-    this.byteOffset;
+    void this.byteOffset; // throws DisposedError after dispose()
     assertDim('M', M);
     if (!(X instanceof Float32Array)) throw new InvalidArgumentError('X', `must be a Float32Array of M·K = ${M}·${this.K} values`);
     assertLength('X', X, M * this.K, `M·K = ${M}·${this.K}`);
