@@ -109,31 +109,45 @@ export function formatTable(rows: BenchRow[]): string {
   return [line(head), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...body.map(line)].join('\n');
 }
 
-/** A grouped bar chart (GMAC/s per size: ours vs baseline), log-free and dependency-free. */
+/**
+ * A grouped bar chart: one group per (kernel, shape) — our GMAC/s in blue, then every baseline
+ * and peer measured against it in grey (GMAC/s on the same work), log-free and dependency-free.
+ */
 export function svgChart(rows: BenchRow[], title: string): string {
-  const W = 960, rowH = 28, pad = 260, top = 50;
-  const max = Math.max(1e-9, ...rows.map((r) => r.gmacs), ...rows.map((r) => baselineGmacs(r)));
-  const H = top + rows.length * rowH * 2 + 40;
-  const x = (v: number) => (v / max) * (W - pad - 80);
+  const groups = new Map<string, { label: string; ours: number; bases: { name: string; gmacs: number }[] }>();
+  for (const r of rows) {
+    const key = `${r.suite}|${r.kernel}|${r.m}|${r.n}|${r.k}`;
+    let g = groups.get(key);
+    if (!g) { g = { label: `${r.kernel} ${r.m}×${r.n}×${r.k}`, ours: r.gmacs, bases: [] }; groups.set(key, g); }
+    g.bases.push({ name: r.baseline, gmacs: baselineGmacs(r) });
+  }
+  const W = 1100, barH = 14, gap = 12, pad = 300, top = 50;
+  const all = [...groups.values()];
+  const max = Math.max(1e-9, ...all.map((g) => g.ours), ...all.flatMap((g) => g.bases.map((b) => b.gmacs)));
+  const x = (v: number) => (v / max) * (W - pad - 330);
   const esc = (s: string) => s.replace(/[<>&]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;' })[c]!);
-  const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+  const parts: string[] = [];
+  let y = top;
+  for (const g of all) {
+    parts.push(`<text x="10" y="${y + 11}" font-weight="bold">${esc(g.label)}</text>`);
+    const bars = [{ name: 'intquant', gmacs: g.ours, fill: '#2b7bb9' }, ...g.bases.map((b) => ({ ...b, fill: '#b8b8b8' }))];
+    for (const b of bars) {
+      parts.push(
+        `<rect x="${pad}" y="${y}" width="${Math.max(0.5, x(b.gmacs)).toFixed(1)}" height="${barH}" fill="${b.fill}"/>`,
+        `<text x="${(pad + x(b.gmacs) + 4).toFixed(1)}" y="${y + 11}">${b.gmacs.toFixed(2)} GMAC/s — ${esc(b.name)}</text>`,
+      );
+      y += barH + 2;
+    }
+    y += gap;
+  }
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y + 20}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="10" y="24" font-size="16" font-weight="bold">${esc(title)}</text>`,
-  ];
-  rows.forEach((r, i) => {
-    const y = top + i * rowH * 2;
-    const b = baselineGmacs(r);
-    parts.push(
-      `<text x="10" y="${y + 14}">${esc(`${r.kernel} ${r.m}×${r.n}×${r.k}`)}</text>`,
-      `<rect x="${pad}" y="${y}" width="${x(r.gmacs).toFixed(1)}" height="${rowH - 8}" fill="#2b7bb9"/>`,
-      `<text x="${pad + x(r.gmacs) + 4}" y="${y + 14}">${r.gmacs.toFixed(2)} GMAC/s (intquant)</text>`,
-      `<rect x="${pad}" y="${y + rowH - 6}" width="${x(b).toFixed(1)}" height="${rowH - 8}" fill="#c0c0c0"/>`,
-      `<text x="${pad + x(b) + 4}" y="${y + rowH + 8}">${b.toFixed(2)} (${esc(r.baseline)})</text>`,
-    );
-  });
-  parts.push('</svg>');
-  return parts.join('\n');
+    `<text x="10" y="24" font-size="15" font-weight="bold">${esc(title)}</text>`,
+    `<text x="10" y="40" fill="#555">GMAC/s per kernel and shape: intquant (blue) and each baseline or peer measured in the same run (grey)</text>`,
+    ...parts,
+    '</svg>',
+  ].join('\n');
 }
 
 function baselineGmacs(r: BenchRow): number {
