@@ -208,7 +208,7 @@ export class PackedInt8Matrix {
   runGemm(packed: number, xOff: number, yOff: number, M: number, signedX: boolean): void {
     if (M === 1) return this.runGemv(packed, xOff, yOff, signedX);
     const k = rt().kernels;
-    (signedX ? k.i8_gemm_2x4x16__xs8 : k.i8_gemm_2x4x16__xu8)(packed, xOff, yOff, M, this.N, this.K, this.Kp, this.wz);
+    (signedX ? k.i8_gemm_2x4x8__xs8 : k.i8_gemm_2x4x8__xu8)(packed, xOff, yOff, M, this.N, this.K, this.Kp, this.wz);
   }
 
   dispose(): void {

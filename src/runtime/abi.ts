@@ -50,7 +50,7 @@ export type GemmFn = (packed: number, X: number, out: number, M: number, N: numb
 export interface GemvKernelExports {
   i8_gemv_4x16__xs8: GemvFn; i8_gemv_4x16__xu8: GemvFn;
   i8_gemv_4x16_2s__xs8: GemvFn; i8_gemv_4x16_2s__xu8: GemvFn;
-  i8_gemm_2x4x16__xs8: GemmFn; i8_gemm_2x4x16__xu8: GemmFn;
+  i8_gemm_2x4x8__xs8: GemmFn; i8_gemm_2x4x8__xu8: GemmFn;
   /** Dynamic symmetric int8 quantization of K floats at x into q; returns the scale. */
   f32_qs8_dynamic(x: number, q: number, K: number): number;
   /** out[m,n] = f32(acc[m,n])·f32(xs[m]·ws[n]) + bias[n] (bias 0 = none); out may equal acc. */
