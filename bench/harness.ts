@@ -10,11 +10,15 @@ import { cpus } from 'node:os';
 import { backend } from '../src/index.js';
 
 export interface Timing {
-  /** Median time per call, microseconds. */
+  /** Median time per call, microseconds (over every sample of every round). */
   medianUs: number;
   /** Spread: (p75 − p25) / median, in percent. */
   spreadPct: number;
   samples: number;
+  /** Median µs of each round when measured by `measureInterleaved` (for paired ratios). */
+  rounds?: number[];
+  /** Which measureInterleaved call produced it: only timings of one call are paired. */
+  group?: number;
 }
 
 export interface BenchRow {
@@ -36,11 +40,21 @@ export interface BenchRow {
   bytes?: number;
   /** The kernel build that ran: 'simd128' or 'relaxed-simd'. */
   backend?: string;
+  /**
+   * How `speedup` was formed: 'paired-rounds' = the median over interleaved rounds of
+   * (baseline round median ÷ our round median), so drift of a shared machine cancels;
+   * 'medians' = ratio of the two overall medians.
+   */
+  ratio?: 'paired-rounds' | 'medians';
+  /** Number of interleaved rounds behind a paired ratio. */
+  rounds?: number;
 }
 
 export interface SuiteOptions {
-  /** Seconds budget per measurement (benchmark.js maxTime). */
+  /** Seconds budget per measurement (benchmark.js maxTime), split over the rounds. */
   maxTime: number;
+  /** Interleaved rounds per comparison (see measureInterleaved); default 4. */
+  rounds?: number;
   /** Restrict sizes (suite-specific labels such as "1024x1024"); empty = suite default. */
   sizes: string[];
 }
@@ -60,16 +74,84 @@ function quantile(sorted: number[], q: number): number {
 /** Time `fn` with benchmark.js; returns median and inter-quartile spread. */
 export function measure(name: string, fn: () => void, maxTime: number): Timing {
   fn(); // warm up: let V8's optimising tier take over before timing
-  const b = new Benchmark(name, fn, { maxTime, minSamples: 10, initCount: 1 });
+  return summarize(sampleSync(name, fn, maxTime, 10));
+}
+
+/** benchmark.js samples (seconds per call) of `fn` for about `maxTime` seconds. */
+function sampleSync(name: string, fn: () => void, maxTime: number, minSamples: number): number[] {
+  const b = new Benchmark(name, fn, { maxTime, minSamples, initCount: 1 });
   b.run({ async: false });
   if (b.error) throw b.error;
-  const s = [...b.stats.sample].sort((x, y) => x - y);
+  return [...b.stats.sample];
+}
+
+/** Single-call samples (seconds) of an async `fn` for about `maxTime` seconds. */
+async function sampleAsync(fn: () => Promise<unknown>, maxTime: number, minSamples: number): Promise<number[]> {
+  const samples: number[] = [];
+  const deadline = performance.now() + maxTime * 1000;
+  while (samples.length < minSamples || (performance.now() < deadline && samples.length < 1000)) {
+    const t0 = performance.now();
+    await fn();
+    samples.push((performance.now() - t0) / 1000);
+  }
+  return samples;
+}
+
+let groups = 0;
+
+function summarize(samples: number[], rounds?: number[], group?: number): Timing {
+  const s = [...samples].sort((x, y) => x - y);
   const med = quantile(s, 0.5);
-  return {
-    medianUs: med * 1e6,
-    spreadPct: ((quantile(s, 0.75) - quantile(s, 0.25)) / med) * 100,
-    samples: s.length,
-  };
+  const t: Timing = { medianUs: med * 1e6, spreadPct: ((quantile(s, 0.75) - quantile(s, 0.25)) / med) * 100, samples: s.length };
+  if (rounds) t.rounds = rounds;
+  if (group !== undefined) t.group = group;
+  return t;
+}
+
+/** One contender of an interleaved measurement. */
+export interface Contender {
+  name: string;
+  /** Sync functions are timed with benchmark.js; async ones (peer runtimes) call by call. */
+  fn: () => unknown;
+  async?: boolean;
+  /** Seconds for this contender over all rounds (default: the suite's maxTime). */
+  maxTime?: number;
+}
+
+/**
+ * Time several contenders in interleaved rounds (A B C, A B C, …), each round getting
+ * maxTime/rounds seconds per contender. All samples pool into the median and spread; each
+ * round's median is kept so makeRow can pair rounds: on a shared VM whose memory bandwidth
+ * drifts by ±30 % over seconds, a ratio of two back-to-back medians taken minutes apart is
+ * mostly drift, while the per-round ratios see the same conditions.
+ */
+export async function measureInterleaved(contenders: Contender[], opts: SuiteOptions): Promise<Timing[]> {
+  const rounds = Math.max(1, Math.floor(opts.rounds ?? 4));
+  for (const c of contenders) { // warm up: optimising tier, caches, peers' first-run allocations
+    if (c.async) { await c.fn(); await c.fn(); } else c.fn();
+  }
+  const pooled = contenders.map(() => [] as number[]);
+  const medians = contenders.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < contenders.length; i++) {
+      const c = contenders[i]!;
+      const budget = (c.maxTime ?? opts.maxTime) / rounds;
+      const samples = c.async
+        ? await sampleAsync(c.fn as () => Promise<unknown>, budget, 3)
+        : sampleSync(c.name, c.fn as () => void, budget, 4);
+      pooled[i]!.push(...samples);
+      medians[i]!.push(quantile([...samples].sort((x, y) => x - y), 0.5) * 1e6);
+    }
+  }
+  const group = ++groups;
+  return contenders.map((_, i) => summarize(pooled[i]!, medians[i]!, group));
+}
+
+/** A timing with every figure multiplied by k (e.g. k GEMVs as the baseline of one GEMM). */
+export function scaled(t: Timing, k: number): Timing {
+  const out: Timing = { ...t, medianUs: t.medianUs * k };
+  if (t.rounds) out.rounds = t.rounds.map((v) => v * k);
+  return out;
 }
 
 /** Build a row from our timing and the baseline's, computing rates and the ratio. */
@@ -85,7 +167,14 @@ export function makeRow(
     weightGBs: round(fields.weightBytes / secs / 1e9, 3),
     baseline: fields.baseline, baselineMedianUs: round(base.medianUs, 2),
     speedup: round(base.medianUs / ours.medianUs, 2),
+    ratio: 'medians',
   };
+  if (ours.rounds && base.rounds && ours.group === base.group && ours.rounds.length > 1) {
+    const r = ours.rounds.map((v, i) => base.rounds![i]! / v).sort((x, y) => x - y);
+    row.speedup = round(quantile(r, 0.5), 2);
+    row.ratio = 'paired-rounds';
+    row.rounds = r.length;
+  }
   if (fields.bytes !== undefined) row.bytes = fields.bytes;
   row.backend = backend();
   return row;
@@ -158,14 +247,5 @@ function baselineGmacs(r: BenchRow): number {
 export async function measureAsync(fn: () => Promise<unknown>, maxTime: number, minSamples = 7): Promise<Timing> {
   await fn();
   await fn();
-  const samples: number[] = [];
-  const deadline = performance.now() + maxTime * 1000;
-  while (samples.length < minSamples || (performance.now() < deadline && samples.length < 1000)) {
-    const t0 = performance.now();
-    await fn();
-    samples.push((performance.now() - t0) / 1000);
-  }
-  const s = samples.sort((x, y) => x - y);
-  const med = quantile(s, 0.5);
-  return { medianUs: med * 1e6, spreadPct: ((quantile(s, 0.75) - quantile(s, 0.25)) / med) * 100, samples: s.length };
+  return summarize(await sampleAsync(fn, maxTime, minSamples));
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --suite quant,gemv] [--sizes 1024x1024] [--max-time 0.5] [--json]`
+ * `npm run bench [-- --suite quant,gemv] [--sizes 1024x1024] [--max-time 0.5] [--rounds 4] [--json]`
  * Runs the chosen suites, prints one table, writes bench/results/latest.json and latest.svg.
  */
 import { dirname, join } from 'node:path';
@@ -9,25 +9,27 @@ import { init } from '../src/index.js';
 import { formatTable, machineDescription, svgChart, type BenchRow, type Suite } from './harness.js';
 import { SUITES } from './suites/index.js';
 
-export interface BenchCliOptions { suites: string[]; sizes: string[]; maxTime: number; json: boolean; out?: string }
+export interface BenchCliOptions { suites: string[]; sizes: string[]; maxTime: number; rounds: number; json: boolean; out?: string }
 
 export function parseBenchArgs(argv: string[]): BenchCliOptions {
-  const o: BenchCliOptions = { suites: [], sizes: [], maxTime: 0.5, json: false };
+  const o: BenchCliOptions = { suites: [], sizes: [], maxTime: 0.5, rounds: 4, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = () => { const v = argv[++i]; if (v === undefined) throw new Error(`${a} needs a value`); return v; };
     if (a === '--suite' || a === '--suites') o.suites.push(...next().split(','));
     else if (a === '--sizes') o.sizes.push(...next().split(','));
     else if (a === '--max-time') o.maxTime = Number(next());
+    else if (a === '--rounds') o.rounds = Number(next());
     else if (a === '--json') o.json = true;
     else if (a === '--out') o.out = next();
     else if (a === '--help' || a === '-h') {
-      console.log(`usage: npm run bench -- [--suite ${Object.keys(SUITES).join(',')}] [--sizes NxK,...] [--max-time s] [--json] [--out dir]`);
+      console.log(`usage: npm run bench -- [--suite ${Object.keys(SUITES).join(',')}] [--sizes NxK,...] [--max-time s] [--rounds n] [--json] [--out dir]`);
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
   for (const s of o.suites) if (!(s in SUITES)) throw new Error(`unknown suite '${s}'; choose from ${Object.keys(SUITES).join(', ')}`);
   if (!(o.maxTime > 0)) throw new Error('--max-time must be a positive number of seconds');
+  if (!Number.isInteger(o.rounds) || o.rounds < 1) throw new Error('--rounds must be a whole number ≥ 1');
   return o;
 }
 
@@ -39,7 +41,7 @@ export async function runBench(o: BenchCliOptions): Promise<BenchRow[]> {
   for (const name of names) {
     const suite: Suite = SUITES[name]!;
     if (!o.json) console.error(`running ${name}: ${suite.description}`);
-    rows.push(...(await suite.run({ maxTime: o.maxTime, sizes: o.sizes })));
+    rows.push(...(await suite.run({ maxTime: o.maxTime, rounds: o.rounds, sizes: o.sizes })));
   }
   const outDir = o.out ?? join(dirname(fileURLToPath(import.meta.url)), 'results');
   mkdirSync(outDir, { recursive: true });

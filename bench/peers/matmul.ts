@@ -1,16 +1,18 @@
 /**
- * Peer measurements for the GEMV suites: ONNX Runtime's MatMulInteger (every activation ×
- * weight type combination) and float MatMul on the same weights, each verified equal to our
- * reference before it is timed. A combination that answers wrongly is reported and not timed.
+ * Peers for the GEMV suites: ONNX Runtime's MatMulInteger (every activation × weight type
+ * combination), float MatMul and MatMulNBits on the same weights, each verified against our
+ * reference before it may be timed. A combination that answers wrongly is reported and not timed.
+ * Each verified peer comes back as a ready-to-call `run` that the suite times interleaved with
+ * our kernels (harness.measureInterleaved), so the ratios see the same machine conditions.
  */
-import { measureAsync, type Timing } from '../harness.js';
 import { loadPeers } from './ort.js';
 import { matMulFloatModel, matMulIntegerModel, matMulNBitsModel } from './onnx-model.js';
 
-export interface PeerTiming {
+export interface PeerRunner {
   /** e.g. "onnxruntime-node MatMulInteger u8×s8" */
   label: string;
-  timing?: Timing;
+  /** One inference on the prepared session and inputs (verified correct); absent when wrong. */
+  run?: () => Promise<unknown>;
   /** Set when the peer's answer differed from the exact reference (then it is not timed). */
   wrong?: string;
 }
@@ -23,15 +25,15 @@ function toKN<T extends Int8Array | Uint8Array | Float32Array>(w: T, N: number, 
 }
 
 /**
- * Time MatMulInteger for activations × weights ∈ {s8,u8}² on every installed peer.
+ * MatMulInteger for activations × weights ∈ {s8,u8}² on every installed peer.
  * `w` is N×K int8 (row-major, as our packed matrices take it); `x` is M×K int8; the uint8
  * variants use w+128 / x+128 with zero points 128, so every variant computes the same product,
  * and each is checked against `expected` (int32 M×N = x·wᵀ).
  */
 export async function matMulIntegerPeers(
-  w: Int8Array, x: Int8Array, N: number, K: number, M: number, expected: Int32Array, maxTime: number,
-): Promise<PeerTiming[]> {
-  const out: PeerTiming[] = [];
+  w: Int8Array, x: Int8Array, N: number, K: number, M: number, expected: Int32Array,
+): Promise<PeerRunner[]> {
+  const out: PeerRunner[] = [];
   const peers = await loadPeers();
   if (!peers.length) return out;
   const wKN = toKN(w, N, K, (n) => new Int8Array(n));
@@ -53,7 +55,7 @@ export async function matMulIntegerPeers(
         let bad = 0;
         for (let i = 0; i < expected.length; i++) if (y[i] !== expected[i]) bad++;
         if (bad) { out.push({ label, wrong: `${bad} of ${expected.length} outputs differ from the exact product` }); continue; }
-        out.push({ label, timing: await measureAsync(() => session.run(feed), maxTime) });
+        out.push({ label, run: () => session.run(feed) });
       } catch (e) {
         out.push({ label, wrong: `failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` });
       }
@@ -62,15 +64,16 @@ export async function matMulIntegerPeers(
   return out;
 }
 
-/** Time float MatMul (the float path a user would otherwise run) on every installed peer. */
-export async function matMulFloatPeers(w: Float32Array, x: Float32Array, N: number, K: number, M: number, maxTime: number): Promise<PeerTiming[]> {
-  const out: PeerTiming[] = [];
+/** Float MatMul (the float path a user would otherwise run) on every installed peer. */
+export async function matMulFloatPeers(w: Float32Array, x: Float32Array, N: number, K: number, M: number): Promise<PeerRunner[]> {
+  const out: PeerRunner[] = [];
   for (const p of await loadPeers()) {
     const label = `${p.name} MatMul f32`;
     try {
       const session = await p.createSession(matMulFloatModel(toKN(w, N, K, (n) => new Float32Array(n)), K, N, M));
       const feed = { A: p.tensor('float32', x, [M, K]) };
-      out.push({ label, timing: await measureAsync(() => session.run(feed), maxTime) });
+      await session.run(feed);
+      out.push({ label, run: () => session.run(feed) });
     } catch (e) {
       out.push({ label, wrong: `failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` });
     }
@@ -79,15 +82,15 @@ export async function matMulFloatPeers(w: Float32Array, x: Float32Array, N: numb
 }
 
 /**
- * Time com.microsoft MatMulNBits (4-bit, block = groupSize) at accuracy levels 0 (float compute)
+ * com.microsoft MatMulNBits (4-bit, block = groupSize) at accuracy levels 0 (float compute)
  * and 4 (int8 compute) on every installed peer, each checked against `expected` (the exact float
  * product of the dequantized weights) within `relTol` of its largest magnitude before timing.
  */
 export async function matMulNBitsPeers(
   nbits: { B: Uint8Array; scales: Float32Array; zeroPoints?: Uint8Array }, x: Float32Array,
-  N: number, K: number, M: number, blockSize: number, expected: ArrayLike<number>, relTol: number, maxTime: number,
-): Promise<PeerTiming[]> {
-  const out: PeerTiming[] = [];
+  N: number, K: number, M: number, blockSize: number, expected: ArrayLike<number>, relTol: number,
+): Promise<PeerRunner[]> {
+  const out: PeerRunner[] = [];
   let peak = 0;
   for (let i = 0; i < expected.length; i++) peak = Math.max(peak, Math.abs(expected[i]!));
   for (const p of await loadPeers()) {
@@ -102,7 +105,7 @@ export async function matMulNBitsPeers(
         let worst = 0;
         for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(y[i]! - expected[i]!));
         if (!(worst <= relTol * peak)) { out.push({ label, wrong: `max error ${worst.toExponential(2)} exceeds ${relTol}·max|y|` }); continue; }
-        out.push({ label, timing: await measureAsync(() => session.run(feed), maxTime) });
+        out.push({ label, run: () => session.run(feed) });
       } catch (e) {
         out.push({ label, wrong: `failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` });
       }

@@ -19,7 +19,7 @@ import { accumulateHistogram, qdqSquaredError, type StagedBatch } from '../../sr
 import { mseSearch, rangesToParams } from '../../src/calibrate/mse-search.js';
 import { QTYPES } from '../../src/quant/qtypes.js';
 import { histogramRowsRef, minmaxRowsRef, qdqSqerrRowsRef } from '../../src/reference/calibrate.js';
-import { makeRow, measure, type BenchRow, type Suite, type SuiteOptions } from '../harness.js';
+import { makeRow, measureInterleaved, type BenchRow, type Suite, type SuiteOptions } from '../harness.js';
 
 const DEFAULT_SIZES = ['1M', '4M'];
 const BINS = 2048;
@@ -31,7 +31,7 @@ function parseCount(s: string): number {
   return Number(m[1]) * (u === 'M' ? 1 << 20 : u === 'K' ? 1 << 10 : 1);
 }
 
-function run(opts: SuiteOptions): BenchRow[] {
+async function run(opts: SuiteOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const sizes = (opts.sizes.length ? opts.sizes : DEFAULT_SIZES).filter((s) => /^\d+[KM]?$/i.test(s));
   const int4 = QTYPES.int4;
@@ -56,9 +56,11 @@ function run(opts: SuiteOptions): BenchRow[] {
         const r = ref[4 * b]! + ref[4 * b + 1]! + ref[4 * b + 2]! + ref[4 * b + 3]!;
         if (r !== ours[b]) throw new Error(`histogram: bin ${b} differs (${ours[b]} vs ${r})`);
       }
-      const tOurs = measure('histogram wasm', () => accumulateHistogram(batch, lo, invw, BINS, true, ours, zeros), opts.maxTime);
-      const tRef = measure('histogram js', () => { ref.fill(0); histogramRowsRef(x, 1, n, lo, invw, BINS, true, ref, rz); }, opts.maxTime);
-      rows.push(makeRow(field('histogram-2048', BINS, 'scalar JS'), tOurs, tRef));
+      const [tOurs, tRef] = await measureInterleaved([
+        { name: 'histogram wasm', fn: () => accumulateHistogram(batch, lo, invw, BINS, true, ours, zeros) },
+        { name: 'histogram js', fn: () => { ref.fill(0); histogramRowsRef(x, 1, n, lo, invw, BINS, true, ref, rz); } },
+      ], opts);
+      rows.push(makeRow(field('histogram-2048', BINS, 'scalar JS'), tOurs!, tRef!));
     }
 
     // one MSE-search candidate: fused Q/DQ squared error
@@ -69,9 +71,11 @@ function run(opts: SuiteOptions): BenchRow[] {
       qdqSquaredError([batch], p.scale, zf, int4.qmin, int4.qmax, ours);
       qdqSqerrRowsRef(x, 1, n, p.scale, zf, int4.qmin, int4.qmax, ref);
       if (Math.abs(ours[0]! - ref[0]!) > 2e-6 * ref[0]!) throw new Error(`qdq-sqerr: ${ours[0]} vs ${ref[0]}`);
-      const tOurs = measure('sqerr wasm', () => qdqSquaredError([batch], p.scale, zf, int4.qmin, int4.qmax, ours), opts.maxTime);
-      const tRef = measure('sqerr js', () => { ref[0] = 0; qdqSqerrRowsRef(x, 1, n, p.scale, zf, int4.qmin, int4.qmax, ref); }, opts.maxTime);
-      rows.push(makeRow(field('qdq-sqerr-int4', 1, 'scalar JS'), tOurs, tRef));
+      const [tOurs, tRef] = await measureInterleaved([
+        { name: 'sqerr wasm', fn: () => qdqSquaredError([batch], p.scale, zf, int4.qmin, int4.qmax, ours) },
+        { name: 'sqerr js', fn: () => { ref[0] = 0; qdqSqerrRowsRef(x, 1, n, p.scale, zf, int4.qmin, int4.qmax, ref); } },
+      ], opts);
+      rows.push(makeRow(field('qdq-sqerr-int4', 1, 'scalar JS'), tOurs!, tRef!));
     }
 
     // percentile observer end to end vs the same steps in JS
@@ -86,9 +90,11 @@ function run(opts: SuiteOptions): BenchRow[] {
         return c;
       };
       obs(); js();
-      const tOurs = measure('percentile wasm', obs, opts.maxTime);
-      const tRef = measure('percentile js', js, opts.maxTime);
-      rows.push(makeRow(field('percentile-observer', BINS, 'scalar JS'), tOurs, tRef));
+      const [tOurs, tRef] = await measureInterleaved([
+        { name: 'percentile wasm', fn: obs },
+        { name: 'percentile js', fn: js },
+      ], opts);
+      rows.push(makeRow(field('percentile-observer', BINS, 'scalar JS'), tOurs!, tRef!));
     }
 
     // the whole MSE search (int4 asymmetric) vs the same search scored in JS; only at ≤ 1M (the JS side is slow)
@@ -114,9 +120,11 @@ function run(opts: SuiteOptions): BenchRow[] {
       const a = sqnr(x, fakeQuantize(x, [n], pOurs));
       const b = sqnr(x, fakeQuantize(x, [n], { qtype: 'int4', scale: pJs.scale[0]!, zeroPoint: pJs.zeroPoint[0]! }));
       if (Math.abs(a - b) > 0.01) throw new Error(`mse-search: ${a} dB vs reference ${b} dB`);
-      const tOurs = measure('mse wasm', ours, opts.maxTime);
-      const tRef = measure('mse js', js, Math.min(opts.maxTime, 0.25));
-      rows.push(makeRow(field('mse-search-int4', passes, 'scalar JS'), tOurs, tRef));
+      const [tOurs, tRef] = await measureInterleaved([
+        { name: 'mse wasm', fn: ours },
+        { name: 'mse js', fn: js, maxTime: Math.min(opts.maxTime, 0.25) },
+      ], opts);
+      rows.push(makeRow(field('mse-search-int4', passes, 'scalar JS'), tOurs!, tRef!));
     }
   }
   return rows;

@@ -4,13 +4,15 @@
  * a plain JS Float32Array GEMV, all measured in the same run; QuantizedLinear (float in, float
  * out) against the float32 loop; ONNX Runtime MatMulInteger / MatMul rows when installed
  * (`npm run bench:peers`), each verified equal to the exact product before it is timed.
+ * Everything compared at one shape is timed in interleaved rounds (harness.measureInterleaved)
+ * and every speedup is the median of per-round ratios.
  *
  * `--sizes 1024x1024,gemm` picks sizes ("gemm" = the M = 8 prefill row).
  */
 import { PackedInt8Matrix, QuantizedLinear } from '../../src/index.js';
 import { Rng } from '../../src/data/random.js';
 import { refGemvF32, refGemvInt8Plain } from '../../src/reference/gemv.js';
-import { makeRow, measure, type BenchRow, type Suite, type SuiteOptions, type Timing } from '../harness.js';
+import { makeRow, measureInterleaved, scaled, type BenchRow, type Contender, type Suite, type SuiteOptions } from '../harness.js';
 import { matMulFloatPeers, matMulIntegerPeers } from '../peers/matmul.js';
 
 const DEFAULT_SIZES = ['256x256', '1024x1024', '4096x4096', '11008x4096', '4096x11008', 'gemm'];
@@ -42,25 +44,25 @@ async function runGemv(opts: SuiteOptions): Promise<BenchRow[]> {
     refGemvInt8Plain(w, N, K, x, yRef);
     for (let i = 0; i < N; i++) if (y[i] !== yRef[i]) throw new Error(`gemv ${size}: kernel differs from the reference at ${i}`);
 
-    const tOurs = measure(`i8 gemv ${size}`, () => W.gemv(x, y), opts.maxTime);
-    const tScalar = measure(`scalar i8 ${size}`, () => refGemvInt8Plain(w, N, K, x, yRef), slowTime(opts.maxTime, macs));
-    const tF32 = measure(`js f32 ${size}`, () => refGemvF32(wf, N, K, xf, yf), slowTime(opts.maxTime, macs));
-    const base = { suite: 'gemv', m: 1, n: N, k: K, macs, weightBytes: W.byteLength, bytes: W.byteLength };
-    rows.push(makeRow({ ...base, kernel: 'i8 gemv', baseline: 'scalar JS int8 (Int8Array loop)' }, tOurs, tScalar));
-    rows.push(makeRow({ ...base, kernel: 'i8 gemv', baseline: 'plain JS Float32Array gemv' }, tOurs, tF32));
-
     using lin = QuantizedLinear.fromFloat32(wf, N, K, { weightType: 'int8' });
-    const tLin = measure(`QuantizedLinear ${size}`, () => lin.forward(xf, yq), opts.maxTime);
-    rows.push(makeRow({ ...base, kernel: 'QuantizedLinear f32→f32', weightBytes: lin.byteLength, bytes: lin.byteLength, baseline: 'plain JS Float32Array gemv' }, tLin, tF32));
-
-    for (const p of await matMulIntegerPeers(w, x, N, K, 1, y, opts.maxTime)) {
-      if (!p.timing) { console.error(`  peer ${p.label} at ${size}: ${p.wrong}`); continue; }
-      rows.push(makeRow({ ...base, kernel: 'i8 gemv', baseline: p.label }, tOurs, p.timing));
-    }
-    for (const p of await matMulFloatPeers(wf, xf, N, K, 1, opts.maxTime)) {
-      if (!p.timing) { console.error(`  peer ${p.label} at ${size}: ${p.wrong}`); continue; }
-      rows.push(makeRow({ ...base, kernel: 'QuantizedLinear f32→f32', weightBytes: lin.byteLength, bytes: lin.byteLength, baseline: p.label }, tLin, p.timing));
-    }
+    const intPeers = await matMulIntegerPeers(w, x, N, K, 1, y);
+    const floatPeers = await matMulFloatPeers(wf, xf, N, K, 1);
+    for (const p of [...intPeers, ...floatPeers]) if (!p.run) console.error(`  peer ${p.label} at ${size}: ${p.wrong}`);
+    const intOk = intPeers.filter((p) => p.run), floatOk = floatPeers.filter((p) => p.run);
+    const [tOurs, tLin, tScalar, tF32, ...tPeers] = await measureInterleaved([
+      { name: `i8 gemv ${size}`, fn: () => W.gemv(x, y) },
+      { name: `QuantizedLinear ${size}`, fn: () => lin.forward(xf, yq) },
+      { name: `scalar i8 ${size}`, fn: () => refGemvInt8Plain(w, N, K, x, yRef), maxTime: slowTime(opts.maxTime, macs) },
+      { name: `js f32 ${size}`, fn: () => refGemvF32(wf, N, K, xf, yf), maxTime: slowTime(opts.maxTime, macs) },
+      ...[...intOk, ...floatOk].map((p): Contender => ({ name: p.label, fn: p.run!, async: true })),
+    ], opts);
+    const base = { suite: 'gemv', m: 1, n: N, k: K, macs, weightBytes: W.byteLength, bytes: W.byteLength };
+    const linBase = { ...base, kernel: 'QuantizedLinear f32→f32', weightBytes: lin.byteLength, bytes: lin.byteLength };
+    rows.push(makeRow({ ...base, kernel: 'i8 gemv', baseline: 'scalar JS int8 (Int8Array loop)' }, tOurs!, tScalar!));
+    rows.push(makeRow({ ...base, kernel: 'i8 gemv', baseline: 'plain JS Float32Array gemv' }, tOurs!, tF32!));
+    rows.push(makeRow({ ...linBase, baseline: 'plain JS Float32Array gemv' }, tLin!, tF32!));
+    intOk.forEach((p, i) => rows.push(makeRow({ ...base, kernel: 'i8 gemv', baseline: p.label }, tOurs!, tPeers[i]!)));
+    floatOk.forEach((p, i) => rows.push(makeRow({ ...linBase, baseline: p.label }, tLin!, tPeers[intOk.length + i]!)));
   }
   if (wanted.includes('gemm')) {
     const N = 4096, K = 4096, M = 8;
@@ -72,18 +74,22 @@ async function runGemv(opts: SuiteOptions): Promise<BenchRow[]> {
     W.gemm(X, M, Y);
     refGemvInt8Plain(w, N, K, x0, yRef);
     for (let i = 0; i < N; i++) if (Y[i] !== yRef[i]) throw new Error(`gemm: kernel differs from the reference at ${i}`);
-    const tGemm = measure('i8 gemm M=8', () => W.gemm(X, M, Y), opts.maxTime);
-    const tGemv = measure('i8 gemv 4096²', () => W.gemv(x0, y), opts.maxTime);
-    const tScalar = measure('scalar i8 4096²', () => refGemvInt8Plain(w, N, K, x0, yRef), slowTime(opts.maxTime, N * K));
-    const times = (t: Timing, k: number): Timing => ({ ...t, medianUs: t.medianUs * k });
+    const expected = new Int32Array(M * N);
+    W.gemm(X, M, expected);
+    const peers = await matMulIntegerPeers(w, X, N, K, M, expected);
+    for (const p of peers) if (!p.run) console.error(`  peer ${p.label} at gemm: ${p.wrong}`);
+    const ok = peers.filter((p) => p.run);
+    const [tGemm, tGemv, tScalar, ...tPeers] = await measureInterleaved([
+      { name: 'i8 gemm M=8', fn: () => W.gemm(X, M, Y) },
+      { name: 'i8 gemv 4096²', fn: () => W.gemv(x0, y) },
+      { name: 'scalar i8 4096²', fn: () => refGemvInt8Plain(w, N, K, x0, yRef), maxTime: slowTime(opts.maxTime, N * K) },
+      ...ok.map((p): Contender => ({ name: p.label, fn: p.run!, async: true })),
+    ], opts);
     const base = { suite: 'gemv', kernel: 'i8 gemm', m: M, n: N, k: K, macs: M * N * K, weightBytes: W.byteLength, bytes: W.byteLength };
     // speedup vs M separate GEMVs = 1 / (per-token time ÷ one GEMV); target ≥ 1/0.35 ≈ 2.86
-    rows.push(makeRow({ ...base, baseline: `${M} × intquant i8 gemv` }, tGemm, times(tGemv, M)));
-    rows.push(makeRow({ ...base, baseline: `${M} × scalar JS int8 gemv` }, tGemm, times(tScalar, M)));
-    for (const p of await matMulIntegerPeers(w, X, N, K, M, (() => { const r = new Int32Array(M * N); W.gemm(X, M, r); return r; })(), opts.maxTime)) {
-      if (!p.timing) { console.error(`  peer ${p.label} at gemm: ${p.wrong}`); continue; }
-      rows.push(makeRow({ ...base, baseline: p.label }, tGemm, p.timing));
-    }
+    rows.push(makeRow({ ...base, baseline: `${M} × intquant i8 gemv` }, tGemm!, scaled(tGemv!, M)));
+    rows.push(makeRow({ ...base, baseline: `${M} × scalar JS int8 gemv` }, tGemm!, scaled(tScalar!, M)));
+    ok.forEach((p, i) => rows.push(makeRow({ ...base, baseline: p.label }, tGemm!, tPeers[i]!)));
   }
   return rows;
 }

@@ -12,7 +12,7 @@
 import { dequantizeTensor, quantize, quantizeTensor, Tensor, type QParams } from '../../src/index.js';
 import { Rng } from '../../src/data/random.js';
 import { dequantizeBlocks, dequantizeRun, quantizeBlocks, quantizeRun } from '../../src/reference/quant.js';
-import { makeRow, measure, type BenchRow, type Suite, type SuiteOptions } from '../harness.js';
+import { makeRow, measureInterleaved, type BenchRow, type Suite, type SuiteOptions } from '../harness.js';
 
 const DEFAULT_SIZES = ['1M', '16M'];
 const COLS = 1024;
@@ -36,7 +36,7 @@ function sameFloats(a: Float32Array, b: Float32Array, what: string): void {
 /** Slow scalar baselines get a shorter budget (benchmark.js still takes ≥ 10 samples). */
 const slowTime = (maxTime: number, n: number): number => (n > 4e6 ? Math.min(maxTime, 0.25) : maxTime);
 
-function runQuant(opts: SuiteOptions): BenchRow[] {
+async function runQuant(opts: SuiteOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const wanted = (opts.sizes.length ? opts.sizes : DEFAULT_SIZES).filter((s) => /^\d+[KM]?$/i.test(s));
   for (const size of wanted) {
@@ -72,17 +72,18 @@ function runQuant(opts: SuiteOptions): BenchRow[] {
       refDQ();
       sameFloats(yt.toArray(), yRef, `dequantize ${mode} ${size}`);
 
-      const tQ = measure(`quantize ${mode} ${size}`, () => { quantizeTensor(xt, p, qt); }, opts.maxTime);
-      const tQref = measure(`ref quantize ${mode} ${size}`, refQ, slowTime(opts.maxTime, n));
-      const tD = measure(`dequantize ${mode} ${size}`, () => { dequantizeTensor(qt, p, yt); }, opts.maxTime);
-      const tDref = measure(`ref dequantize ${mode} ${size}`, refDQ, slowTime(opts.maxTime, n));
+      const arrayApi = mode === 'per-tensor';
+      const [tQ, tQref, tD, tDref, tArr] = await measureInterleaved([
+        { name: `quantize ${mode} ${size}`, fn: () => { quantizeTensor(xt, p, qt); } },
+        { name: `ref quantize ${mode} ${size}`, fn: refQ, maxTime: slowTime(opts.maxTime, n) },
+        { name: `dequantize ${mode} ${size}`, fn: () => { dequantizeTensor(qt, p, yt); } },
+        { name: `ref dequantize ${mode} ${size}`, fn: refDQ, maxTime: slowTime(opts.maxTime, n) },
+        ...(arrayApi ? [{ name: `quantize() array ${size}`, fn: () => { quantize(x, [R, COLS], p); } }] : []),
+      ], opts);
       const base = { suite: 'quant', m: R, n: COLS, k: 1, macs: n, baseline: 'scalar JS reference' };
-      rows.push(makeRow({ ...base, kernel: `quantize f32→int8 ${mode}`, weightBytes: 4 * n, bytes: 4 * n }, tQ, tQref));
-      rows.push(makeRow({ ...base, kernel: `dequantize int8→f32 ${mode}`, weightBytes: n, bytes: n }, tD, tDref));
-      if (mode === 'per-tensor') {
-        const tArr = measure(`quantize() array ${size}`, () => { quantize(x, [R, COLS], p); }, opts.maxTime);
-        rows.push(makeRow({ ...base, kernel: 'quantize() array API incl. copies', weightBytes: 4 * n, bytes: 4 * n }, tArr, tQref));
-      }
+      rows.push(makeRow({ ...base, kernel: `quantize f32→int8 ${mode}`, weightBytes: 4 * n, bytes: 4 * n }, tQ!, tQref!));
+      rows.push(makeRow({ ...base, kernel: `dequantize int8→f32 ${mode}`, weightBytes: n, bytes: n }, tD!, tDref!));
+      if (arrayApi) rows.push(makeRow({ ...base, kernel: 'quantize() array API incl. copies', weightBytes: 4 * n, bytes: 4 * n }, tArr!, tQref!));
     }
   }
   return rows;

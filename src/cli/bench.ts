@@ -1,5 +1,5 @@
 /**
- * `intquant bench [--suite …] [--sizes …] [--max-time s] [--json]` — the benchmark suite
+ * `intquant bench [--suite …] [--sizes …] [--max-time s] [--rounds n] [--json]` — the benchmark suite
  * (bench/run.ts). The suite ships with the repository, not with the npm package (it needs the
  * `benchmark` devDependency and optional ONNX Runtime peers), so it is loaded at run time from
  * ../../bench/run relative to this file: found when running from a clone (tsx), absent from an
@@ -34,8 +34,8 @@ async function loadBench(): Promise<BenchModule> {
 export const benchCommand: Command = {
   name: NAME,
   summary: 'benchmark the kernels against scalar JS, float32 JS and ONNX Runtime',
-  synopsis: 'intquant bench [--suite name,…] [--sizes NxK,…] [--max-time s] [--json]',
-  help: `usage: intquant bench [--suite name,…] [--sizes NxK,…] [--max-time s] [--json] [--out dir]
+  synopsis: 'intquant bench [--suite name,…] [--sizes NxK,…] [--max-time s] [--rounds n] [--json]',
+  help: `usage: intquant bench [--suite name,…] [--sizes NxK,…] [--max-time s] [--rounds n] [--json] [--out dir]
 
 Runs the benchmark suites (bench/run.ts; every kernel is verified against a reference before
 it is timed), prints one table and writes <out>/latest.json and latest.svg (default
@@ -45,7 +45,9 @@ part of the npm package.
 options:
   --suite a,b      suites to run (default: all; see bench/suites/index.ts)
   --sizes NxK,…    matrix sizes (suite-specific defaults)
-  --max-time s     seconds per measurement (default 0.5)
+  --max-time s     seconds per measurement, split over the rounds (default 0.5)
+  --rounds n       interleaved rounds per comparison; speedups are the median of
+                   per-round ratios (default 4)
   --json           print the rows as JSON
   --out dir        where latest.json / latest.svg go
   -h, --help       this text`,
@@ -54,7 +56,7 @@ options:
     // Validate the shape of the arguments here (usage errors without loading the suite).
     const a = parseCommandArgs(NAME, args, {
       suite: { type: 'string', multiple: true }, suites: { type: 'string', multiple: true }, sizes: { type: 'string', multiple: true },
-      'max-time': { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' },
+      'max-time': { type: 'string' }, rounds: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' },
     });
     if (a.help) { console.log(this.help); return 0; }
     if (a.positionals.length) throw new UsageError(`unexpected argument '${a.positionals[0]}'`, NAME);
