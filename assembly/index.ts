@@ -29,6 +29,8 @@ export {
   i8_gemv_4x16__xs8, i8_gemv_4x16__xu8, i8_gemv_4x16_2s__xs8, i8_gemv_4x16_2s__xu8,
 } from './gemv/i8-gemv-4x16-simd';
 export { i8_gemm_2x4x8__xs8, i8_gemm_2x4x8__xu8 } from './gemv/i8-gemm-2x4x8-simd';
+export { i8_gemv_4x2__xs8, i8_gemv_4x2__xu8 } from './gemv/i8-gemv-4x2-simd';
+export { i8_gemm_4x2__xs8, i8_gemm_4x2__xu8 } from './gemv/i8-gemm-4x2-simd';
 export { f32_qs8_dynamic } from './gemv/f32-qs8-dynamic-simd';
 // Output stages (eq. 15).
 export { qs32_f32_scale_bias } from './output/qs32-f32-scale-bias-simd';
