@@ -94,10 +94,10 @@ describe('int8 GEMM (M tokens) equals the scalar reference', () => {
     for (const M of [1, 2, 3, 5, 8]) for (const c of COMBOS) check(rng, 37, 65, c, M);
   });
 
-  it('M ∈ {2, 3, 4, 5, 6, 7, 8, 9, 13, 16} over tail sizes (every 4-token tile tail, odd panel counts)', () => {
+  it('M ∈ {2, 3, 4, 5, 6, 7, 8, 9, 13, 16} over tail sizes (every 4-token tile tail; quads, pairs and single panels, each with a partial last panel)', () => {
     const rng = new Rng(5);
     let i = 0;
-    for (const M of [2, 3, 4, 5, 6, 7, 8, 9, 13, 16]) for (const [N, K] of [[1, 1], [3, 17], [5, 31], [8, 33], [12, 64], [65, 127], [17, 1000], [4, 4099]] as const) {
+    for (const M of [2, 3, 4, 5, 6, 7, 8, 9, 13, 16]) for (const [N, K] of [[1, 1], [3, 17], [5, 31], [8, 33], [12, 64], [15, 40], [22, 17], [30, 33], [65, 127], [17, 1000], [4, 4099]] as const) {
       check(rng, N, K, COMBOS[i++ % COMBOS.length]!, M);
     }
   });

@@ -88,6 +88,61 @@ import { storeRows, sumX, widenX } from './common';
   if (T > 3) storeRows(o + 3 * ldo, i32x4.add(a3, bias), rows);
 }
 
+/** 1 token × 4 panels, 2 k-pairs per step (the GEMV loop): the last token when M % 4 = 1. */
+// @ts-ignore: decorator
+@inline function tile4x1(w0: usize, pb: usize, x: usize, np: i32, o: usize, bias: usize, rows3: i32): void {
+  let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+  const pb2 = pb << 1, pb3 = pb * 3;
+  let w = w0;
+  const end = w0 + (<usize>np << 3);
+  while (w < end) {
+    const x0 = v128.load32_splat(x), x1 = v128.load32_splat(x, 4);
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(w), x0));
+    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb), x0));
+    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb2), x0));
+    a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb3), x0));
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(w, 8), x1));
+    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb, 8), x1));
+    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb2, 8), x1));
+    a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb3, 8), x1));
+    w += 16;
+    x += 8;
+  }
+  v128.store(o, i32x4.add(a0, v128.load(bias)));
+  v128.store(o, i32x4.add(a1, v128.load(bias, 16)), 16);
+  v128.store(o, i32x4.add(a2, v128.load(bias, 32)), 32);
+  storeRows(o + 48, i32x4.add(a3, v128.load(bias, 48)), rows3);
+}
+
+/** 2 tokens × 4 panels, one k-pair per step: M = 2, 6, 10, … (and the last 2 tokens of those). */
+// @ts-ignore: decorator
+@inline function tile4x2(w0: usize, pb: usize, x: usize, np: i32, o: usize, ldo: usize, bias: usize, rows3: i32): void {
+  let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+  let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
+  const pb2 = pb << 1, pb3 = pb * 3;
+  let w = w0;
+  const end = w0 + (<usize>np << 3);
+  while (w < end) {
+    const x0 = v128.load32_splat(x), x1 = v128.load32_splat(x, 4);
+    let t = v128.load8x8_s(w);
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(t, x0)); b0 = i32x4.add(b0, i32x4.dot_i16x8_s(t, x1));
+    t = v128.load8x8_s(w + pb);
+    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(t, x0)); b1 = i32x4.add(b1, i32x4.dot_i16x8_s(t, x1));
+    t = v128.load8x8_s(w + pb2);
+    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(t, x0)); b2 = i32x4.add(b2, i32x4.dot_i16x8_s(t, x1));
+    t = v128.load8x8_s(w + pb3);
+    a3 = i32x4.add(a3, i32x4.dot_i16x8_s(t, x0)); b3 = i32x4.add(b3, i32x4.dot_i16x8_s(t, x1));
+    w += 8;
+    x += 8;
+  }
+  const c0 = v128.load(bias), c1 = v128.load(bias, 16), c2 = v128.load(bias, 32), c3 = v128.load(bias, 48);
+  v128.store(o, i32x4.add(a0, c0)); v128.store(o, i32x4.add(a1, c1), 16);
+  v128.store(o, i32x4.add(a2, c2), 32); storeRows(o + 48, i32x4.add(a3, c3), rows3);
+  o += ldo;
+  v128.store(o, i32x4.add(b0, c0)); v128.store(o, i32x4.add(b1, c1), 16);
+  v128.store(o, i32x4.add(b2, c2), 32); storeRows(o + 48, i32x4.add(b3, c3), rows3);
+}
+
 // @ts-ignore: decorator
 @inline function gemm<X>(packed: usize, X: usize, xw: usize, out: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
   widenX<X>(X, M, K, Kp, xw);
@@ -101,6 +156,27 @@ import { storeRows, sumX, widenX } from './common';
   const xt = xw + <usize>full * groupBytes; // the last, partial group
   const ot = <usize>(full << 2) * ldo;
   let p = 0;
+  // Quads of panels: the full groups run 2 panels × 4 tokens over each half of the quad; a last
+  // group of 1 or 2 tokens runs over all 4 panels at once (fewer loads per MAC than 2 panels).
+  for (; p + 4 <= panels; p += 4) {
+    for (let h = 0; h < 4; h += 2) {
+      const q = p + h;
+      const w0 = packed + <usize>q * pb;
+      const bA = v128.load(biasBase + (<usize>q << 4)), bB = v128.load(biasBase + (<usize>q << 4), 16);
+      const rowsB = N - (q << 2) - 4;
+      let x = xw, o = out + (<usize>q << 4);
+      for (let g = 0; g < full; g++) {
+        tile2(w0, pb, x, np, 4, o, ldo, bA, bB, rowsB);
+        x += groupBytes;
+        o += ldo << 2;
+      }
+      if (R == 3) tile2(w0, pb, xt, np, 3, out + ot + (<usize>q << 4), ldo, bA, bB, rowsB);
+    }
+    const w0 = packed + <usize>p * pb, o = out + ot + (<usize>p << 4), bias = biasBase + (<usize>p << 4);
+    const rows3 = N - (p << 2) - 12;
+    if (R == 1) tile4x1(w0, pb, xt, np, o, bias, rows3);
+    else if (R == 2) tile4x2(w0, pb, xt, np, o, ldo, bias, rows3);
+  }
   for (; p + 2 <= panels; p += 2) {
     const w0 = packed + <usize>p * pb;
     const bA = v128.load(biasBase + (<usize>p << 4)), bB = v128.load(biasBase + (<usize>p << 4), 16);
