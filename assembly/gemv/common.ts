@@ -92,30 +92,3 @@
   }
   return i32x4.add(i32x4.add(a0, a1), i32x4.add(a2, a3));
 }
-
-// TEMP (old layout, removed with the old kernels)
-/**
- * One 4-row panel against one activation vector: [Σ_k P[r,k]·x[k] for r < 4], k < Kp.
- * P layout: 64-byte blocks of 4 rows × 16 k (see i8-gemv-4x16-simd.ts).
- */
-// @ts-ignore: decorator
-@inline export function panel4x16<X>(w: usize, x: usize, Kp: i32): v128 {
-  let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-  const end = x + <usize>Kp;
-  while (x < end) {
-    let xl: v128, xh: v128;
-    if (isSigned<X>()) { xl = v128.load8x8_s(x); xh = v128.load8x8_s(x, 8); }
-    else { xl = v128.load8x8_u(x); xh = v128.load8x8_u(x, 8); }
-    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(w), xl));
-    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(w, 16), xl));
-    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(w, 32), xl));
-    a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(w, 48), xl));
-    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(w, 8), xh));
-    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(w, 24), xh));
-    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(w, 40), xh));
-    a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(w, 56), xh));
-    w += 64;
-    x += 16;
-  }
-  return hsum4(a0, a1, a2, a3);
-}

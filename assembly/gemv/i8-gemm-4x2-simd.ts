@@ -11,8 +11,10 @@
 //   pairs, so a tile's 4 broadcasts per step read one contiguous 16-byte run). Then for each
 //   pair of panels (8·Kp bytes, 32 KiB at K = 4096), every group of 4 tokens runs over it; the
 //   first group streams the two panels from memory, the others find them in L1/L2, so the
-//   weights stream from memory once per call (eq. 14). A last group of R = M mod 4 tokens uses
-//   the same loop with R broadcasts; an odd last panel runs alone. The −wz·ΣX[m,:] term is
+//   weights stream from memory once per call (eq. 14). A last group of R = M mod 4 tokens: R = 3
+//   runs the same 2-panel loop with 3 broadcasts; R = 1 or 2 runs over a whole quad of panels
+//   at once (4 panels × R tokens, four weight streams). Panels left over from the quads go by
+//   pairs, an odd last panel alone (1 panel × ≤ 4 tokens). The −wz·ΣX[m,:] term is
 //   added in a final pass over out (skipped when wz = 0).
 //
 // LAYOUT     see i8-gemv-4x2-simd.ts (panels of 4 rows, 8 bytes per k-pair, bias' after them).
@@ -24,9 +26,13 @@
 // SPEED      per k-pair of a 2-panel × 4-token tile: 2 widening loads, 4 broadcast loads,
 //            8 vpmaddwd, 8 vpaddd for 64 MACs (the lanes = k 2×4×8 kernel needed 6 widening
 //            loads: 22 vector-ALU uops instead of 18), 2 w + 4 x + 8 accumulators = 14 xmm, no
-//            spills. One panel × 8 tokens (17 live vectors) spills and is ~1.2× slower; one
-//            panel × 6 tokens, 4 panels × 2 tokens and one panel × 4 tokens are slower too.
-//            See docs/kernels.md for the measured figures.
+//            spills. Paired CPU-time medians against that kernel: M = 8 0.83–0.87× at 4096²
+//            (23–28 GMAC/s), 0.88–0.91× at 512² (27–30); 4096² M = 2 0.66× (4 panels × 2
+//            tokens: four weight streams), M = 3 0.90×, M = 5 0.84×, M = 6 0.86×. Per token at
+//            4096² M = 8: 0.37–0.42 × the old two-stream GEMV, 0.38–0.47 × i8_gemv_4x2 (target
+//            0.35: not met). One panel × 8 tokens (17 live vectors) spills and is 1.2–1.4×
+//            slower; 1 × 6, 1 × 4, 4 × 2 (as the main tile), 3 × 3, two k-pairs per step,
+//            K-chunking and stream interleaving were slower or equal. See docs/kernels.md.
 
 import { storeRows, sumX, widenX } from './common';
 

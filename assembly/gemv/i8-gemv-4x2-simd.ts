@@ -38,12 +38,14 @@
 // SPEED (AMD EPYC Zen 3, 2 vCPU, AVX2 no VNNI, Node 20.20; docs/kernels.md has the table)
 //   Per 2 k-pairs of 4 panels: 8 widening loads, 2 broadcast loads (vbroadcastss: no ALU uop),
 //   8 vpmaddwd, 8 vpaddd — 14 live vectors, no spills. Against the lanes = k layout's 4×16
-//   kernel (one stream) and its two-stream variant, paired CPU-time medians: 0.84× at 256²,
-//   ~0.95× at 1024², and from DRAM 0.65–0.75× of the one-stream / ~0.8× of the two-stream
-//   kernel (4096², 11008×4096, 4096×11008: 12–16 GMAC/s vs 9–11): four weight streams with 4
-//   accumulators fit the 15 xmm registers, where four streams of the lanes = k layout needed 16
-//   accumulators. One panel per pass (panel4x2) is 1.1–1.3× slower in cache; it only serves the
-//   last 1–3 panels.
+//   kernels (paired CPU-time medians, 2–4 runs): 0.84–1.02× the one-stream kernel at 256²,
+//   0.95–1.02× at 1024² (by min-of-rounds the old kernel was 2–20 % faster there: ~34 vs ~30
+//   instructions per 64 MACs); from DRAM 0.70–0.78× the one-stream and 0.87–0.95× the
+//   two-stream kernel (4096², 11008×4096, 4096×11008: 10–16 GMAC/s vs 9–12): four weight
+//   streams with 4 accumulators fit the 15 xmm registers, where four streams of the lanes = k
+//   layout needed 16 accumulators. One panel per pass (panel4x2) is 1.13–1.34× slower in
+//   cache; it only serves the last 1–3 panels. One pointer per stream instead of base + offset
+//   measured equal.
 
 import { panel4x2, storeRows, sumX, widenX } from './common';
 
