@@ -33,27 +33,62 @@
 }
 
 /**
- * One 4-row panel against one activation vector: [Σ_k P[r,k]·x[k] for r < 4], k < Kp.
- * P layout: 64-byte blocks of 4 rows × 16 k (see i8-gemv-4x16-simd.ts).
+ * Widen M tokens of activations (row m at X + m·K, int8 or uint8 per X) to the int16 pairs the
+ * rows-in-lanes kernels broadcast: k-pair j (k = 2j, 2j+1) of token m is one int32 word
+ * x[2j] | x[2j+1] << 16 (each int16, 0 for k ≥ K), stored token-minor in groups of 4 tokens:
+ *   group g (tokens 4g .. 4g+R−1, R = min(4, M − 4g)) starts at xw + g·8·Kp,
+ *   k-pair j of token 4g + t at  + j·4R + 4t.
+ * So one tile of R tokens reads one contiguous 4R-byte run per k-pair; M = 1 is a plain
+ * [j] array. Writes exactly 2·M·Kp bytes; reads exactly M·K bytes of X (no over-read).
  */
 // @ts-ignore: decorator
-@inline export function panel4x16<X>(w: usize, x: usize, Kp: i32): v128 {
-  let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-  const end = x + <usize>Kp;
-  while (x < end) {
-    let xl: v128, xh: v128;
-    if (isSigned<X>()) { xl = v128.load8x8_s(x); xh = v128.load8x8_s(x, 8); }
-    else { xl = v128.load8x8_u(x); xh = v128.load8x8_u(x, 8); }
-    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(w), xl));
-    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(w, 16), xl));
-    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(w, 32), xl));
-    a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(w, 48), xl));
-    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(w, 8), xh));
-    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(w, 24), xh));
-    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(w, 40), xh));
-    a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(w, 56), xh));
-    w += 64;
-    x += 16;
+@inline export function widenX<X>(X: usize, M: i32, K: i32, Kp: i32, xw: usize): void {
+  const groupBytes = <usize>Kp << 3;
+  for (let m = 0; m < M; m++) {
+    const stride = <usize>min(4, M - (m & ~3)) << 2;
+    const xr = X + <usize>m * <usize>K;
+    let d = xw + <usize>(m >> 2) * groupBytes + (<usize>(m & 3) << 2);
+    let k = 0;
+    if (stride == 4) {
+      for (; k + 8 <= K; k += 8) {
+        v128.store(d, isSigned<X>() ? v128.load8x8_s(xr + <usize>k) : v128.load8x8_u(xr + <usize>k));
+        d += 16;
+      }
+    } else {
+      for (; k + 8 <= K; k += 8) {
+        const v = isSigned<X>() ? v128.load8x8_s(xr + <usize>k) : v128.load8x8_u(xr + <usize>k);
+        v128.store32_lane(d, v, 0); d += stride;
+        v128.store32_lane(d, v, 1); d += stride;
+        v128.store32_lane(d, v, 2); d += stride;
+        v128.store32_lane(d, v, 3); d += stride;
+      }
+    }
+    for (; k < Kp; k += 2) {
+      let a = 0, b = 0;
+      if (k < K) a = isSigned<X>() ? <i32>load<i8>(xr + <usize>k) : <i32>load<u8>(xr + <usize>k);
+      if (k + 1 < K) b = isSigned<X>() ? <i32>load<i8>(xr + <usize>k + 1) : <i32>load<u8>(xr + <usize>k + 1);
+      store<i32>(d, (a & 0xFFFF) | (b << 16));
+      d += stride;
+    }
   }
-  return hsum4(a0, a1, a2, a3);
+}
+
+/**
+ * One 4-row panel (rows-in-lanes layout, 8 bytes per k-pair) against one widened activation
+ * vector (M = 1 layout of widenX): [Σ_k P[r,k]·x[k] for r < 4] over np = Kp/2 k-pairs
+ * (np a multiple of 4). Four k-pairs per step into four accumulators.
+ */
+// @ts-ignore: decorator
+@inline export function panel4x2(w: usize, xw: usize, np: i32): v128 {
+  let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+  const end = w + (<usize>np << 3);
+  while (w < end) {
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(w), v128.load32_splat(xw)));
+    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(w, 8), v128.load32_splat(xw, 4)));
+    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(w, 16), v128.load32_splat(xw, 8)));
+    a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(w, 24), v128.load32_splat(xw, 12)));
+    w += 32;
+    xw += 16;
+  }
+  return i32x4.add(i32x4.add(a0, a1), i32x4.add(a2, a3));
 }

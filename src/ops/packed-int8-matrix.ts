@@ -1,6 +1,7 @@
 /**
- * PackedInt8Matrix: int8/uint8 weights (N output rows × K) packed once into the GEMV kernels'
- * panel layout in wasm memory, with the zero points folded into an int32 bias (eq. 13).
+ * PackedInt8Matrix: int8/uint8 weights (N output rows × K) packed once into the GEMV/GEMM kernels'
+ * panel layout in wasm memory (panels of 4 rows, 4 rows × 2 k per 8 bytes; drawn in
+ * assembly/gemv/i8-gemv-4x2-simd.ts), with the zero points folded into an int32 bias (eq. 13).
  *
  * Memory: one block of Np·Kp + 4·Np bytes (Np = N rounded up to 4, Kp = K rounded up to 16),
  * exposed as `byteLength`; nothing else stays alive (the caller's array is not kept).
@@ -24,15 +25,6 @@ export interface PackedInt8MatrixOptions {
   /** Activation zero point z_x (default 0), folded into the bias now: [−128, 127] for int8 x, [0, 255] for uint8 x. */
   xZeroPoint?: number;
 }
-
-/** Matrices at least this large (packed weight bytes) use the two-stream GEMV (DRAM-bound sizes). */
-export const TWO_STREAM_MIN_BYTES = 4 << 20;
-
-/** @internal GEMV kernel choice: 'auto' (by size), or force one variant (tests, benchmarks). */
-export type GemvVariant = 'auto' | '1s' | '2s';
-let gemvVariant: GemvVariant = 'auto';
-/** @internal */
-export function setGemvVariant(v: GemvVariant): void { gemvVariant = v; }
 
 const registry = new FinalizationRegistry<{ mem: WasmMemory; offset: number }>(({ mem, offset }) => {
   if (mem.isLive(offset)) mem.release(offset);
@@ -132,13 +124,10 @@ export class PackedInt8Matrix {
       for (let n = 0; n < N; n++) {
         rowBuf.fill(0);
         source(n, rowBuf);
-        const base = (n >> 2) * 4 * Kp + (n & 3) * 16;
+        // panel n>>2, row n&3: P[n,k] at panel + 8·(k>>1) + 2·(n&3) + (k&1)  (4 rows × 2 k per 8 bytes)
+        const base = (n >> 2) * 4 * Kp + (n & 3) * 2;
         let sum = 0;
-        for (let kb = 0; kb < K; kb += 16) {
-          const d = base + kb * 4;
-          const lim = Math.min(16, K - kb);
-          for (let j = 0; j < lim; j++) { const v = rowBuf[kb + j]!; dst[d + j] = v; sum += v; }
-        }
+        for (let k = 0; k < K; k++) { const v = rowBuf[k]!; dst[base + ((k >> 1) << 3) + (k & 1)] = v; sum += v; }
         // eq. 13: b'[n] = b[n] − z_x·Σ_k w[n,k] + K·z_w·z_x  (int8 domain, mod 2^32)
         biasOut[n] = ((bias ? bias[n]! : 0) - Math.imul(xZeroPoint, sum | 0) + Math.imul(Kz, xZeroPoint)) | 0;
       }
@@ -172,11 +161,12 @@ export class PackedInt8Matrix {
     const packed = this.byteOffset;
     this.checkX('x', x, this.K, `K = ${this.K}`);
     if (out !== undefined) assertOut('out', out, Int32Array, this.N);
-    const xOff = scratch(part(this.K) + part(4 * this.N));
-    const yOff = xOff + part(this.K);
+    const xB = part(this.K), wB = this.widenBytes(1);
+    const xOff = scratch(xB + wB + part(4 * this.N));
+    const xwOff = xOff + xB, yOff = xwOff + wB;
     const mem = this.mem;
     mem.bytes(xOff, this.K).set(new Uint8Array(x.buffer, x.byteOffset, this.K));
-    this.runGemv(packed, xOff, yOff, x instanceof Int8Array);
+    this.runGemv(packed, xOff, xwOff, yOff, x instanceof Int8Array);
     return outputInt32(yOff, this.N, out); // int32 output stage (eq. 10)
   }
 
@@ -186,29 +176,29 @@ export class PackedInt8Matrix {
     assertDim('M', M);
     this.checkX('X', X, M * this.K, `M·K = ${M}·${this.K}`);
     if (out !== undefined) assertOut('out', out, Int32Array, M * this.N);
-    const xOff = scratch(part(M * this.K) + part(4 * M * this.N));
-    const yOff = xOff + part(M * this.K);
+    const xB = part(M * this.K), wB = this.widenBytes(M);
+    const xOff = scratch(xB + wB + part(4 * M * this.N));
+    const xwOff = xOff + xB, yOff = xwOff + wB;
     const mem = this.mem;
     mem.bytes(xOff, M * this.K).set(new Uint8Array(X.buffer, X.byteOffset, M * this.K));
-    this.runGemm(packed, xOff, yOff, M, X instanceof Int8Array);
+    this.runGemm(packed, xOff, xwOff, yOff, M, X instanceof Int8Array);
     return outputInt32(yOff, M * this.N, out);
   }
 
-  /** @internal Run the GEMV kernel on activations already in wasm memory. */
-  runGemv(packed: number, xOff: number, yOff: number, signedX: boolean): void {
+  /** @internal Scratch bytes (a `part`) the kernels need for M tokens of activations widened to int16. */
+  widenBytes(M: number): number { return part(2 * M * this.Kp); }
+
+  /** @internal Run the GEMV kernel on activations already in wasm memory; xwOff: widenBytes(1) of scratch. */
+  runGemv(packed: number, xOff: number, xwOff: number, yOff: number, signedX: boolean): void {
     const k = rt().kernels;
-    const two = gemvVariant === 'auto' ? this.N >= 8 && this.N * this.Kp >= TWO_STREAM_MIN_BYTES : gemvVariant === '2s';
-    const fn = two
-      ? (signedX ? k.i8_gemv_4x16_2s__xs8 : k.i8_gemv_4x16_2s__xu8)
-      : (signedX ? k.i8_gemv_4x16__xs8 : k.i8_gemv_4x16__xu8);
-    fn(packed, xOff, yOff, this.N, this.K, this.Kp, this.wz);
+    (signedX ? k.i8_gemv_4x2__xs8 : k.i8_gemv_4x2__xu8)(packed, xOff, xwOff, yOff, this.N, this.K, this.Kp, this.wz);
   }
 
-  /** @internal Run the GEMM kernel (M = 1 goes to the GEMV). */
-  runGemm(packed: number, xOff: number, yOff: number, M: number, signedX: boolean): void {
-    if (M === 1) return this.runGemv(packed, xOff, yOff, signedX);
+  /** @internal Run the GEMM kernel (M = 1 goes to the GEMV); xwOff: widenBytes(M) of scratch. */
+  runGemm(packed: number, xOff: number, xwOff: number, yOff: number, M: number, signedX: boolean): void {
+    if (M === 1) return this.runGemv(packed, xOff, xwOff, yOff, signedX);
     const k = rt().kernels;
-    (signedX ? k.i8_gemm_2x4x8__xs8 : k.i8_gemm_2x4x8__xu8)(packed, xOff, yOff, M, this.N, this.K, this.Kp, this.wz);
+    (signedX ? k.i8_gemm_4x2__xs8 : k.i8_gemm_4x2__xu8)(packed, xOff, xwOff, yOff, M, this.N, this.K, this.Kp, this.wz);
   }
 
   dispose(): void {

@@ -229,9 +229,9 @@ export class QuantizedLinear<T extends LinearWeightType = LinearWeightType> {
       return y;
     }
     const packed = w.byteOffset;
-    const fB = part(4 * M * K), qB = part(M * K), aB = part(4 * M * N);
-    const base = scratch(fB + qB + aB + part(4 * M));
-    const qOff = base + fB, accOff = qOff + qB, xsOff = accOff + aB;
+    const fB = part(4 * M * K), qB = part(M * K), aB = part(4 * M * N), wB = w.widenBytes(M);
+    const base = scratch(fB + qB + aB + part(4 * M) + wB);
+    const qOff = base + fB, accOff = qOff + qB, xsOff = accOff + aB, xwOff = xsOff + part(4 * M);
     const mem = this.mem;
     const k = rt().kernels;
     mem.f32(base, M * K).set(X);
@@ -257,7 +257,7 @@ export class QuantizedLinear<T extends LinearWeightType = LinearWeightType> {
       }
     }
     const signedX = input ? input.info.signed : true;
-    w.runGemm(packed, qOff, accOff, M, signedX);
+    w.runGemm(packed, qOff, xwOff, accOff, M, signedX);
     if (this.zDeltaOff !== 0) this.applyZeroPointTerms(qOff, accOff, M, signedX, input ? input.zeroPoint : 0);
     runOutputFloat32(accOff, accOff, M, N, xsOff, params, this.hasBias ? params + 4 * N : 0);
     y.set(mem.f32(accOff, M * N));

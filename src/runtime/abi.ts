@@ -45,12 +45,12 @@ export interface KernelExports extends QuantKernelExports {
  * docs/quantization.md eq. 10–16, layouts in docs/kernels.md). `wz` is the weight zero point in
  * the int8 storage domain; K is the true reduction length, Kp = K rounded up to 16.
  */
-export type GemvFn = (packed: number, x: number, out: number, N: number, K: number, Kp: number, wz: number) => void;
-export type GemmFn = (packed: number, X: number, out: number, M: number, N: number, K: number, Kp: number, wz: number) => void;
+/** xw: scratch for the activations widened to int16 (2·Kp bytes for the GEMV, 2·M·Kp for the GEMM). */
+export type GemvFn = (packed: number, x: number, xw: number, out: number, N: number, K: number, Kp: number, wz: number) => void;
+export type GemmFn = (packed: number, X: number, xw: number, out: number, M: number, N: number, K: number, Kp: number, wz: number) => void;
 export interface GemvKernelExports {
-  i8_gemv_4x16__xs8: GemvFn; i8_gemv_4x16__xu8: GemvFn;
-  i8_gemv_4x16_2s__xs8: GemvFn; i8_gemv_4x16_2s__xu8: GemvFn;
-  i8_gemm_2x4x8__xs8: GemmFn; i8_gemm_2x4x8__xu8: GemmFn;
+  i8_gemv_4x2__xs8: GemvFn; i8_gemv_4x2__xu8: GemvFn;
+  i8_gemm_4x2__xs8: GemmFn; i8_gemm_4x2__xu8: GemmFn;
   /** Dynamic symmetric int8 quantization of K floats at x into q; returns the scale. */
   f32_qs8_dynamic(x: number, q: number, K: number): number;
   /** out[m,n] = f32(acc[m,n])·f32(xs[m]·ws[n]) + bias[n] (bias 0 = none); out may equal acc. */
