@@ -9,8 +9,8 @@
 //     xq[k]   = q[k] · m(k mod 32),  m = 1 for 0–7, 256 for 8–15, 16 for 16–23, 1 for 24–31
 //               (the weight nibbles of k-offsets 8–15 and 16–23 are read as 16·u and 256·u:
 //                the activation carries the missing factor so every product is 4096·w·x)
-//     xcorr[g] = −8192·Σ_{k mod 32 ∈ 8..23} q[k]   (int32: −(8·4096·Σ)/4, the start value of every
-//                accumulator lane, removing the +8 offset of those nibbles — eq. 41)
+//     xcorr[g] = −32768·Σ_{k mod 32 ∈ 8..23} q[k]  (int32: −8·4096·Σ, added once to the four rows'
+//                horizontal sums, removing the +8 offset of those nibbles — eq. 41)
 //     xsum[g]  = Σ_k q[k]                            (for asymmetric weights, eq. 40)
 //   Rounding: f32(x/s) + 1.5·2^23 rounds half to even in float32 (|x/s| ≤ 127.5 ≪ 2^22) and its
 //   bit pattern minus 0x4B400000 is the integer, so no float→int conversion is needed.
@@ -49,7 +49,7 @@ import { ACT_BYTES } from './q4-common';
 }
 
 /** xcorr = CORR · Σ offset codes; stored activation scale = SCALE · sx, stored xsum = Σ q / SCALE. */
-const CORR: i32 = ASC_FEATURE_RELAXED_SIMD ? -8 : -8192;
+const CORR: i32 = ASC_FEATURE_RELAXED_SIMD ? -8 : -32768;
 const SCALE: f32 = ASC_FEATURE_RELAXED_SIMD ? 4096 : 1;
 const INV_SCALE: f32 = ASC_FEATURE_RELAXED_SIMD ? 1.0 / 4096 : 1;
 

@@ -25,18 +25,24 @@
 //   wz[4p..4p+3, g] (16 B). Padding rows hold zero scales; padding k hold q = 0 and meet xq = 0.
 //   Each panel is one sequential stream.
 //
-// ACTIVATION INPUTS (written by q4-act-quantize)  xa: Kp int16; per group g, 16 B each:
-//   xcorr[g] = −corr[g]/4 (int32, the start value of every accumulator lane), xs[g] = sx[g] and
-//   xsum[g] = Σ xq (float32, each splatted to 4 lanes).
+// ACTIVATION INPUTS (written by q4-act-quantize)  xa: Kp int16; xcorr[g] = −corr[g] (int32,
+//   4 B per group, added once per panel after the horizontal sums; the accumulators start at 0);
+//   per group g, 16 B each: xs[g] = sx[g] and xsum[g] = Σ xq (float32, splatted to 4 lanes).
+// OUTPUT  out[n], N float32. The two-stream G = 32 loop also uses out[4p..4p+3] of its first
+//   panel (always 4 real rows) as a dead store target while it runs (see panelStep32); no byte
+//   outside out[0..N−1] is written.
 // ALIGNMENT  packed 64 B (allocator); the rest 16 B. OVER-READ none.
 // ACCUMULATOR int32 per group: |4096·nibble·xq| ≤ 4096·15·127 ≈ 2^22.9 per product, ≤ G = 256
 //            products per row → < 2^31: no overflow. Float32 across groups.
-// SPEED NOTES  4 rows per pass share the 4 activation loads; G = 32 runs a loop without an inner
-//   block loop, larger G two blocks per inner iteration. Variants tried (docs/kernels.md): six
-//   unpack ops (three shifts) per block instead of four masks: slower; one flat loop with a
-//   group-end branch: V8 spilled every accumulator, 2× slower.
+// SPEED NOTES  4 rows per pass share the 4 activation loads (both panels' 8 rows in the
+//   two-stream G = 32 loop, which has its own entry: no group-size test and no block loop inside;
+//   panel A is finished before panel B). Larger G: one 32-k block per inner iteration. Variants
+//   tried (docs/kernels.md): six unpack ops (three shifts) per block instead of four masks:
+//   slower; one flat loop with a group-end branch: V8 spilled every accumulator, 2× slower; the
+//   G = 32 loop body as one basic block without the pinning stores: V8 emitted all 16 unpacks,
+//   then all 16 dot products and spilled (0.37× the old loop).
 
-import { ACT_BYTES, finishGroup, panelGroupSums, storeRowsF32, sumsIn4096 } from './q4-common';
+import { ACT_BYTES, finishGroup, hsum4i16, panelGroupSums, rowBlockRelaxed, rowSum32, storeRowsF32, sumsIn4096 } from './q4-common';
 
 // @ts-ignore: decorator
 @inline function gemvQ4(asym: bool, sums: bool, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
@@ -57,6 +63,80 @@ import { ACT_BYTES, finishGroup, panelGroupSums, storeRowsF32, sumsIn4096 } from
     if (sums) continue;
     storeRowsF32(out, acc, N - row);
     out += 16;
+  }
+}
+
+/**
+ * One panel's G = 32 group step: exact sums of the 4 rows (activations x0..x3 already loaded),
+ * the correction, then the scaled float update of acc. Every row sum and the new acc are also
+ * stored at `pin` (dead bytes, overwritten by the final store): V8 schedules pure ops as late as
+ * their uses allow and in breadth-first order, so without these effects it emitted all sixteen
+ * unpacks, then all dot products, and finished panel A after panel B (spills). The stores keep
+ * each row, and panel A's epilogue, ahead of the next weight load.
+ */
+// @ts-ignore: decorator
+@inline function panelStep32(asym: bool, w: usize, x0: v128, x1: v128, x2: v128, x3: v128, cp: usize, sp: usize, zp: usize, acc: v128, pin: usize): v128 {
+  let h: v128;
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const r0 = rowBlockRelaxed(v128.load(w), x0, x1); v128.store(pin, r0);
+    const r1 = rowBlockRelaxed(v128.load(w, 16), x0, x1); v128.store(pin, r1);
+    const r2 = rowBlockRelaxed(v128.load(w, 32), x0, x1); v128.store(pin, r2);
+    const r3 = rowBlockRelaxed(v128.load(w, 48), x0, x1); v128.store(pin, r3);
+    h = hsum4i16(r0, r1, r2, r3);
+  } else {
+    // hsum4 inlined by halves: pinning the pair sum of rows 0–1 (not row 1) ends their live
+    // ranges before row 2 (no spill left in the loop)
+    const r0 = rowSum32(v128.load(w), x0, x1, x2, x3); v128.store(pin, r0);
+    const r1 = rowSum32(v128.load(w, 16), x0, x1, x2, x3);
+    const t0 = i32x4.add(v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), v128.shuffle<i32>(r0, r1, 2, 6, 3, 7));
+    v128.store(pin, t0);
+    const r2 = rowSum32(v128.load(w, 32), x0, x1, x2, x3); v128.store(pin, r2);
+    const r3 = rowSum32(v128.load(w, 48), x0, x1, x2, x3);
+    const t1 = i32x4.add(v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), v128.shuffle<i32>(r2, r3, 2, 6, 3, 7));
+    h = i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
+  }
+  const a = finishGroup(asym, i32x4.add(h, v128.load32_splat(cp)), w + 64, sp, zp, acc);
+  v128.store(pin, a);
+  return a;
+}
+
+/**
+ * G = 32, two weight streams (panels p and p + P/2): one loop body per group, no block loop and
+ * no group-size test inside; panel A is finished before panel B's weights are loaded.
+ */
+// @ts-ignore: decorator
+@inline function gemvQ4TwoStreams32(asym: bool, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32): void {
+  const groups = <usize>(Kp >> 5);
+  const stride: usize = asym ? 96 : 80;             // 64 packed bytes + scales (+ zero-point terms)
+  const panels = (N + 3) >> 2;
+  const half = panels >> 1;
+  const panelBytes = groups * stride;
+  const xEnd = xq + (groups << 5) * ACT_BYTES;
+  for (let p = 0; p < half; p++) {
+    const q = p + half;
+    let w = packed + <usize>p * panelBytes;
+    let v = packed + <usize>q * panelBytes;
+    let accA = f32x4.splat(0), accB = f32x4.splat(0);
+    let xp = xq, sp = xs, cp = xcorr, zp = xsum;
+    const pin = out + (<usize>p << 4);                // panel A's 4 output slots: always 4 real rows
+    do {
+      const x0 = v128.load(xp), x1 = v128.load(xp, 16);
+      const x2 = ASC_FEATURE_RELAXED_SIMD ? x0 : v128.load(xp, 32), x3 = ASC_FEATURE_RELAXED_SIMD ? x1 : v128.load(xp, 48);
+      accA = panelStep32(asym, w, x0, x1, x2, x3, cp, sp, zp, accA, pin);
+      accB = panelStep32(asym, v, x0, x1, x2, x3, cp, sp, zp, accB, pin);
+      w += stride;
+      v += stride;
+      xp += 32 * ACT_BYTES;
+      sp += 16;
+      cp += 4;
+      zp += 16;
+    } while (xp < xEnd);
+    storeRowsF32(out + (<usize>p << 4), accA, N - (p << 2));
+    storeRowsF32(out + (<usize>q << 4), accB, N - (q << 2));
+  }
+  if (panels & 1) {
+    const p = panels - 1;
+    gemvQ4(asym, false, packed + <usize>p * panelBytes, xq, xs, xcorr, xsum, out + (<usize>p << 4), N - (p << 2), Kp, 32);
   }
 }
 
@@ -120,9 +200,11 @@ export function q4_gemv_4x32__groupsums(packed: usize, xq: usize, xcorr: usize, 
 
 /** Two-stream variants (large matrices, from DRAM). */
 export function q4_gemv_4x32_2s__sym(packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
-  gemvQ4TwoStreams(false, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
+  if (G == 32) gemvQ4TwoStreams32(false, packed, xq, xs, xcorr, xsum, out, N, Kp);
+  else gemvQ4TwoStreams(false, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
 }
 
 export function q4_gemv_4x32_2s__asym(packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
-  gemvQ4TwoStreams(true, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
+  if (G == 32) gemvQ4TwoStreams32(true, packed, xq, xs, xcorr, xsum, out, N, Kp);
+  else gemvQ4TwoStreams(true, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
 }
