@@ -28,9 +28,8 @@
 // ACTIVATION INPUTS (written by q4-act-quantize)  xa: Kp int16; xcorr[g] = −corr[g] (int32,
 //   4 B per group, added once per panel after the horizontal sums; the accumulators start at 0);
 //   per group g, 16 B each: xs[g] = sx[g] and xsum[g] = Σ xq (float32, splatted to 4 lanes).
-// OUTPUT  out[n], N float32. The two-stream G = 32 loop also uses out[4p..4p+3] of its first
-//   panel (always 4 real rows) as a dead store target while it runs (see panelStep32); no byte
-//   outside out[0..N−1] is written.
+// OUTPUT  out[n], N float32; no byte outside out[0..N−1] is written except the G = 32 loops'
+//   dead scheduling stores to bytes 16–31 of linear memory (PIN; never allocated, never read).
 // ALIGNMENT  packed 64 B (allocator); the rest 16 B. OVER-READ none.
 // ACCUMULATOR int32 per group: |4096·nibble·xq| ≤ 4096·15·127 ≈ 2^22.9 per product, ≤ G = 256
 //            products per row → < 2^31: no overflow. Float32 across groups.
@@ -43,6 +42,10 @@
 //   then all 16 dot products and spilled (0.37× the old loop).
 
 import { ACT_BYTES, finishGroup, hsum4i16, panelGroupSums, rowBlockRelaxed, rowSum32, storeRowsF32, sumsIn4096 } from './q4-common';
+
+/** Dead-store target of panelStep32: bytes 16–31 of linear memory, never handed out by the host
+ *  allocator (src/runtime/memory.ts keeps 0–63 free) and never read. */
+const PIN: usize = 16;
 
 // @ts-ignore: decorator
 @inline function gemvQ4(asym: bool, sums: bool, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
@@ -66,37 +69,62 @@ import { ACT_BYTES, finishGroup, hsum4i16, panelGroupSums, rowBlockRelaxed, rowS
   }
 }
 
+/** G = 32, one weight stream (N ≤ 4, or the odd last panel of the two-stream pass). */
+// @ts-ignore: decorator
+@inline function gemvQ4One32(asym: bool, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32): void {
+  const groups = <usize>(Kp >> 5);
+  const stride: usize = asym ? 96 : 80;
+  const xEnd = xq + (groups << 5) * ACT_BYTES;
+  let w = packed;
+  for (let row = 0; row < N; row += 4) {
+    let acc = f32x4.splat(0);
+    let xp = xq, sp = xs, cp = xcorr, zp = xsum;
+    do {
+      const x0 = v128.load(xp), x1 = v128.load(xp, 16);
+      const x2 = ASC_FEATURE_RELAXED_SIMD ? x0 : v128.load(xp, 32), x3 = ASC_FEATURE_RELAXED_SIMD ? x1 : v128.load(xp, 48);
+      acc = panelStep32(asym, w, x0, x1, x2, x3, cp, sp, zp, acc);
+      w += stride;
+      xp += 32 * ACT_BYTES;
+      sp += 16;
+      cp += 4;
+      zp += 16;
+    } while (xp < xEnd);
+    storeRowsF32(out, acc, N - row);
+    out += 16;
+  }
+}
+
 /**
- * One panel's G = 32 group step: exact sums of the 4 rows (activations x0..x3 already loaded),
- * the correction, then the scaled float update of acc. Every row sum and the new acc are also
- * stored at `pin` (dead bytes, overwritten by the final store): V8 schedules pure ops as late as
- * their uses allow and in breadth-first order, so without these effects it emitted all sixteen
- * unpacks, then all dot products, and finished panel A after panel B (spills). The stores keep
- * each row, and panel A's epilogue, ahead of the next weight load.
+ * One panel's G = 32 group step: exact sums of the 4 rows (activations already loaded: simd128
+ * x0..x3, relaxed x0, x1), the correction, then the scaled float update of acc.
+ * Scheduling: V8 places pure ops as late as their uses allow, in breadth-first order from the
+ * loop's phis, so as one basic block this loop came out as all 16 unpacks, then all 16 dot
+ * products, with panel A finished after panel B: spills everywhere (0.37× the old loop). A store
+ * is an effect that must come before the next load, so dead stores at PIN fix the order: simd128
+ * after row 0, after the pair sum of rows 0–1, after row 2 and after the new acc (no spill left);
+ * relaxed (fewer live vectors) only after the new acc (no spill; per-row stores there cost 4–10 %).
  */
 // @ts-ignore: decorator
-@inline function panelStep32(asym: bool, w: usize, x0: v128, x1: v128, x2: v128, x3: v128, cp: usize, sp: usize, zp: usize, acc: v128, pin: usize): v128 {
+@inline function panelStep32(asym: bool, w: usize, x0: v128, x1: v128, x2: v128, x3: v128, cp: usize, sp: usize, zp: usize, acc: v128): v128 {
   let h: v128;
   if (ASC_FEATURE_RELAXED_SIMD) {
-    const r0 = rowBlockRelaxed(v128.load(w), x0, x1); v128.store(pin, r0);
-    const r1 = rowBlockRelaxed(v128.load(w, 16), x0, x1); v128.store(pin, r1);
-    const r2 = rowBlockRelaxed(v128.load(w, 32), x0, x1); v128.store(pin, r2);
-    const r3 = rowBlockRelaxed(v128.load(w, 48), x0, x1); v128.store(pin, r3);
-    h = hsum4i16(r0, r1, r2, r3);
+    h = hsum4i16(rowBlockRelaxed(v128.load(w), x0, x1), rowBlockRelaxed(v128.load(w, 16), x0, x1),
+      rowBlockRelaxed(v128.load(w, 32), x0, x1), rowBlockRelaxed(v128.load(w, 48), x0, x1));
   } else {
-    // hsum4 inlined by halves: pinning the pair sum of rows 0–1 (not row 1) ends their live
-    // ranges before row 2 (no spill left in the loop)
-    const r0 = rowSum32(v128.load(w), x0, x1, x2, x3); v128.store(pin, r0);
+    // hsum4 written out by halves so the pair sum of rows 0–1 can be pinned (ends their ranges)
+    const r0 = rowSum32(v128.load(w), x0, x1, x2, x3);
+    v128.store(PIN, r0);
     const r1 = rowSum32(v128.load(w, 16), x0, x1, x2, x3);
     const t0 = i32x4.add(v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), v128.shuffle<i32>(r0, r1, 2, 6, 3, 7));
-    v128.store(pin, t0);
-    const r2 = rowSum32(v128.load(w, 32), x0, x1, x2, x3); v128.store(pin, r2);
+    v128.store(PIN, t0);
+    const r2 = rowSum32(v128.load(w, 32), x0, x1, x2, x3);
+    v128.store(PIN, r2);
     const r3 = rowSum32(v128.load(w, 48), x0, x1, x2, x3);
     const t1 = i32x4.add(v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), v128.shuffle<i32>(r2, r3, 2, 6, 3, 7));
     h = i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
   }
   const a = finishGroup(asym, i32x4.add(h, v128.load32_splat(cp)), w + 64, sp, zp, acc);
-  v128.store(pin, a);
+  v128.store(PIN, a);
   return a;
 }
 
@@ -118,12 +146,11 @@ import { ACT_BYTES, finishGroup, hsum4i16, panelGroupSums, rowBlockRelaxed, rowS
     let v = packed + <usize>q * panelBytes;
     let accA = f32x4.splat(0), accB = f32x4.splat(0);
     let xp = xq, sp = xs, cp = xcorr, zp = xsum;
-    const pin = out + (<usize>p << 4);                // panel A's 4 output slots: always 4 real rows
     do {
       const x0 = v128.load(xp), x1 = v128.load(xp, 16);
       const x2 = ASC_FEATURE_RELAXED_SIMD ? x0 : v128.load(xp, 32), x3 = ASC_FEATURE_RELAXED_SIMD ? x1 : v128.load(xp, 48);
-      accA = panelStep32(asym, w, x0, x1, x2, x3, cp, sp, zp, accA, pin);
-      accB = panelStep32(asym, v, x0, x1, x2, x3, cp, sp, zp, accB, pin);
+      accA = panelStep32(asym, w, x0, x1, x2, x3, cp, sp, zp, accA);
+      accB = panelStep32(asym, v, x0, x1, x2, x3, cp, sp, zp, accB);
       w += stride;
       v += stride;
       xp += 32 * ACT_BYTES;
@@ -136,7 +163,7 @@ import { ACT_BYTES, finishGroup, hsum4i16, panelGroupSums, rowBlockRelaxed, rowS
   }
   if (panels & 1) {
     const p = panels - 1;
-    gemvQ4(asym, false, packed + <usize>p * panelBytes, xq, xs, xcorr, xsum, out + (<usize>p << 4), N - (p << 2), Kp, 32);
+    gemvQ4One32(asym, packed + <usize>p * panelBytes, xq, xs, xcorr, xsum, out + (<usize>p << 4), N - (p << 2), Kp);
   }
 }
 
@@ -180,12 +207,14 @@ import { ACT_BYTES, finishGroup, hsum4i16, panelGroupSums, rowBlockRelaxed, rowS
 
 /** Symmetric int4 weights (no zero point). xsum is not read. */
 export function q4_gemv_4x32__sym(packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
-  gemvQ4(false, false, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
+  if (G == 32) gemvQ4One32(false, packed, xq, xs, xcorr, xsum, out, N, Kp);
+  else gemvQ4(false, false, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
 }
 
 /** Asymmetric uint4 weights with per-group zero points folded into wz. */
 export function q4_gemv_4x32__asym(packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
-  gemvQ4(true, false, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
+  if (G == 32) gemvQ4One32(true, packed, xq, xs, xcorr, xsum, out, N, Kp);
+  else gemvQ4(true, false, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
 }
 
 /**
