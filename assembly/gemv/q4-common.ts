@@ -64,6 +64,12 @@ export const UNPACKED_BLOCK: usize = ASC_FEATURE_RELAXED_SIMD ? 128 : 256;
   return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(xl, lo), i16x8.relaxed_dot_i8x16_i7x16_s(xh, hi));
 }
 
+/** One row's single 32-k block from already split nibble bytes (GEMM scratch), int16 lanes. */
+// @ts-ignore: decorator
+@inline function unpackedRowRelaxed(lo: v128, hi: v128, xl: v128, xh: v128): v128 {
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(xl, lo), i16x8.relaxed_dot_i8x16_i7x16_s(xh, hi));
+}
+
 /**
  * hsum4 of four rows' int16 partial sums (one block each): the two shuffle levels add int16
  * lanes (|·| ≤ 4·7620 = 30480 < 2^15 after both), one pairwise widening at the end instead of
@@ -176,12 +182,11 @@ export const UNPACKED_BLOCK: usize = ASC_FEATURE_RELAXED_SIMD ? 128 : 256;
 @inline export function unpackedGroupSums(u: usize, xp: usize, corr: usize, G: i32): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
     if (G == 32) {
-      const xl = v128.load(xp), xh = v128.load(xp, 16), z = i16x8.splat(0);
-      return i32x4.add(hsum4(
-        i32x4.extadd_pairwise_i16x8_s(dotRow32Relaxed(z, v128.load(u), v128.load(u, 16), xl, xh)),
-        i32x4.extadd_pairwise_i16x8_s(dotRow32Relaxed(z, v128.load(u, 32), v128.load(u, 48), xl, xh)),
-        i32x4.extadd_pairwise_i16x8_s(dotRow32Relaxed(z, v128.load(u, 64), v128.load(u, 80), xl, xh)),
-        i32x4.extadd_pairwise_i16x8_s(dotRow32Relaxed(z, v128.load(u, 96), v128.load(u, 112), xl, xh))), v128.load32_splat(corr));
+      const xl = v128.load(xp), xh = v128.load(xp, 16);
+      return i32x4.add(hsum4i16(
+        unpackedRowRelaxed(v128.load(u), v128.load(u, 16), xl, xh), unpackedRowRelaxed(v128.load(u, 32), v128.load(u, 48), xl, xh),
+        unpackedRowRelaxed(v128.load(u, 64), v128.load(u, 80), xl, xh), unpackedRowRelaxed(v128.load(u, 96), v128.load(u, 112), xl, xh)),
+        v128.load32_splat(corr));
     }
     let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
     for (let b0 = 0; b0 < G; b0 += 128) {
