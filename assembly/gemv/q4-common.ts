@@ -4,8 +4,8 @@
 // Two builds share this file (ASC_FEATURE_RELAXED_SIMD is a compile-time constant):
 //   simd128  (build/intquant.wasm): nibbles unpacked into int16 lanes ×1/16/256/4096 and summed
 //            with i32x4.dot_i16x8_s against int16 activations (8 multiply-adds per instruction);
-//   relaxed  (build/intquant-relaxed.wasm): the same packed bytes XOR 0x8008 per int16 lane turn
-//            every nibble offset-binary (u = q + 8), two masks split them into bytes, and
+//   relaxed  (build/intquant-relaxed.wasm): its packed layout has every nibble offset-binary
+//            (u = q + 8; the simd128 bytes XOR 0x8008 per int16 lane), two masks split them into bytes, and
 //            i16x8.relaxed_dot_i8x16_i7x16_s multiplies them by int8 activations (16 per
 //            instruction; u ∈ [0, 15] is inside the i7 operand's defined range).
 // Both produce the same exact integer group sums, so both builds give bit-identical outputs.
@@ -40,15 +40,15 @@ export const UNPACKED_BLOCK: usize = ASC_FEATURE_RELAXED_SIMD ? 128 : 256;
 
 // ---- relaxed ----------------------------------------------------------------------------------
 
-/** The packed 16 bytes of one row's 32-k block as offset-binary nibble bytes: low nibbles. */
+/** The packed 16 bytes of one row's 32-k block (relaxed layout: every nibble offset-binary) as nibble bytes: low nibbles. */
 // @ts-ignore: decorator
 @inline function nibblesLo(w: v128): v128 {
-  return v128.and(v128.xor(w, i16x8.splat(<i16>0x8008)), i8x16.splat(0x0F));
+  return v128.and(w, i8x16.splat(0x0F));
 }
 /** … and high nibbles. */
 // @ts-ignore: decorator
 @inline function nibblesHi(w: v128): v128 {
-  return v128.and(i16x8.shr_u(v128.xor(w, i16x8.splat(<i16>0x8008)), 4), i8x16.splat(0x0F));
+  return v128.and(i16x8.shr_u(w, 4), i8x16.splat(0x0F));
 }
 /** One row's 32-k block: int16 lanes += Σ of four u·x products (|·| ≤ 4·15·127 per block). */
 // @ts-ignore: decorator
@@ -59,8 +59,7 @@ export const UNPACKED_BLOCK: usize = ASC_FEATURE_RELAXED_SIMD ? 128 : 256;
 /** One row's single 32-k block, int16 lanes (each |·| ≤ 2·2·15·127 = 7620). */
 // @ts-ignore: decorator
 @inline export function rowBlockRelaxed(w: v128, xl: v128, xh: v128): v128 {
-  const t = v128.xor(w, i16x8.splat(<i16>0x8008));
-  const lo = v128.and(t, i8x16.splat(0x0F)), hi = v128.and(i16x8.shr_u(t, 4), i8x16.splat(0x0F));
+  const lo = nibblesLo(w), hi = nibblesHi(w);
   return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(xl, lo), i16x8.relaxed_dot_i8x16_i7x16_s(xh, hi));
 }
 

@@ -24,6 +24,11 @@
 //   after the blocks of group g: ws[4p..4p+3, g] as 4 float32 (16 B), then, asymmetric only,
 //   wz[4p..4p+3, g] (16 B). Padding rows hold zero scales; padding k hold q = 0 and meet xq = 0.
 //   Each panel is one sequential stream.
+//   RELAXED BUILD: the layout follows the backend the matrix is packed under; for relaxed SIMD
+//   bits 0–3 and 12–15 are offset-binary too (u = q + 8, i.e. the bytes above XOR 0x8008 per
+//   lane), so `& 0x0F` and `(>> 4) & 0x0F` per byte give every nibble as u ∈ [0, 15] for
+//   i16x8.relaxed_dot_i8x16_i7x16_s against int8 activations (q4-common.ts); corr then covers
+//   all 32 k (q4-act-quantize). Same exact group sums, so both builds give identical outputs.
 //
 // ACTIVATION INPUTS (written by q4-act-quantize)  xa: Kp int16; xcorr[g] = −corr[g] (int32,
 //   4 B per group, added once per panel after the horizontal sums; the accumulators start at 0);
