@@ -38,6 +38,9 @@ export interface Int4GemvOptions {
 
 export const INT4_GROUP_SIZES = Object.freeze([32, 64, 128, 256]);
 
+/** Relaxed build, M ≥ 8: the W4A8 GEMM beats per-token GEMVs only when the packed weights are this large (docs/kernels.md). */
+const GEMM_MIN_BYTES = 24 * 2 ** 20;
+
 const registry = new FinalizationRegistry<{ mem: WasmMemory; offset: number }>(({ mem, offset }) => {
   if (mem.isLive(offset)) mem.release(offset);
 });
@@ -297,9 +300,12 @@ export class PackedInt4Matrix {
   }
 
   private run(X: Float32Array, M: number, y: Float32Array, acts: 'int8' | 'float32', argument: string): void {
-    // The GEMM kernel (one unpack per panel-group for all tokens) pays off with the relaxed build;
-    // with simd128 one two-stream GEMV per token measured faster (docs/kernels.md). Same results.
-    if (acts === 'int8' && M > 1 && rt().backend === 'relaxed-simd') return this.runGemmW4A8(X, M, y, argument);
+    // The GEMM kernel (one unpack per panel-group for all tokens) pays off only with the relaxed
+    // build, for 8+ tokens and weights far beyond the last-level cache (it streams them once);
+    // otherwise one two-stream GEMV per token measured faster (docs/kernels.md). Same results.
+    if (acts === 'int8' && M >= 8 && this.byteLength > GEMM_MIN_BYTES && rt().backend === 'relaxed-simd') {
+      return this.runGemmW4A8(X, M, y, argument);
+    }
     const packed = this.byteOffset;
     const { N, K, Kp, groups, groupSize: G } = this;
     const Np = Math.ceil(N / 4) * 4;
