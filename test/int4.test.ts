@@ -92,7 +92,7 @@ describe('q4-act-quantize kernel vs the scalar reference (eq. 43)', () => {
         let mid = 0, tot = 0;
         for (let k = g * G; k < Math.min(K, (g + 1) * G); k++) { tot += ref.q[k]!; if ((k & 31) >= 8 && (k & 31) < 24) mid += ref.q[k]!; }
         for (let l = 0; l < 4; l++) { expect(sx[4 * g + l]).toBe(Math.fround(ref.scales[g]! * (relaxed ? 4096 : 1))); expect(sum[4 * g + l]).toBe(relaxed ? tot / 4096 : tot); }
-        expect(corr[g]).toBe((relaxed ? -8 * tot : -8192 * mid) + 0);
+        expect(corr[g]).toBe((relaxed ? -8 * tot : -32768 * mid) + 0);
       }
       mem.f32(xo, 1)[0] = NaN;
       expect(rt().kernels.q4_act_quantize(xo, Kp, G, a, s, c, z)).toBe(0);

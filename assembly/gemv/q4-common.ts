@@ -4,8 +4,8 @@
 // Two builds share this file (ASC_FEATURE_RELAXED_SIMD is a compile-time constant):
 //   simd128  (build/intquant.wasm): nibbles unpacked into int16 lanes ×1/16/256/4096 and summed
 //            with i32x4.dot_i16x8_s against int16 activations (8 multiply-adds per instruction);
-//   relaxed  (build/intquant-relaxed.wasm): the same packed bytes XOR 0x8008 per int16 lane turn
-//            every nibble offset-binary (u = q + 8), two masks split them into bytes, and
+//   relaxed  (build/intquant-relaxed.wasm): its packed layout has every nibble offset-binary
+//            (u = q + 8; the simd128 bytes XOR 0x8008 per int16 lane), two masks split them into bytes, and
 //            i16x8.relaxed_dot_i8x16_i7x16_s multiplies them by int8 activations (16 per
 //            instruction; u ∈ [0, 15] is inside the i7 operand's defined range).
 // Both produce the same exact integer group sums, so both builds give bit-identical outputs.
@@ -28,17 +28,27 @@ export const UNPACKED_BLOCK: usize = ASC_FEATURE_RELAXED_SIMD ? 128 : 256;
   return i32x4.add(acc, i32x4.add(i32x4.add(d0, d1), i32x4.add(d2, d3)));
 }
 
+/** dotRow32 without an accumulator: the row's 32-k sum (3 adds, not 4). */
+// @ts-ignore: decorator
+@inline export function rowSum32(w: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  const d0 = i32x4.dot_i16x8_s(i16x8.shl(w, 12), x0);
+  const d1 = i32x4.dot_i16x8_s(v128.and(w, i16x8.splat(0x00F0)), x1);
+  const d2 = i32x4.dot_i16x8_s(v128.and(w, i16x8.splat(0x0F00)), x2);
+  const d3 = i32x4.dot_i16x8_s(v128.and(w, i16x8.splat(<i16>0xF000)), x3);
+  return i32x4.add(i32x4.add(d0, d1), i32x4.add(d2, d3));
+}
+
 // ---- relaxed ----------------------------------------------------------------------------------
 
-/** The packed 16 bytes of one row's 32-k block as offset-binary nibble bytes: low nibbles. */
+/** The packed 16 bytes of one row's 32-k block (relaxed layout: every nibble offset-binary) as nibble bytes: low nibbles. */
 // @ts-ignore: decorator
 @inline function nibblesLo(w: v128): v128 {
-  return v128.and(v128.xor(w, i16x8.splat(<i16>0x8008)), i8x16.splat(0x0F));
+  return v128.and(w, i8x16.splat(0x0F));
 }
 /** … and high nibbles. */
 // @ts-ignore: decorator
 @inline function nibblesHi(w: v128): v128 {
-  return v128.and(i16x8.shr_u(v128.xor(w, i16x8.splat(<i16>0x8008)), 4), i8x16.splat(0x0F));
+  return v128.and(i16x8.shr_u(w, 4), i8x16.splat(0x0F));
 }
 /** One row's 32-k block: int16 lanes += Σ of four u·x products (|·| ≤ 4·15·127 per block). */
 // @ts-ignore: decorator
@@ -46,7 +56,47 @@ export const UNPACKED_BLOCK: usize = ASC_FEATURE_RELAXED_SIMD ? 128 : 256;
   return i16x8.add(acc, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(xl, lo), i16x8.relaxed_dot_i8x16_i7x16_s(xh, hi)));
 }
 
+/** One row's single 32-k block, int16 lanes (each |·| ≤ 2·2·15·127 = 7620). */
+// @ts-ignore: decorator
+@inline export function rowBlockRelaxed(w: v128, xl: v128, xh: v128): v128 {
+  const lo = nibblesLo(w), hi = nibblesHi(w);
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(xl, lo), i16x8.relaxed_dot_i8x16_i7x16_s(xh, hi));
+}
+
+/** One row's single 32-k block from already split nibble bytes (GEMM scratch), int16 lanes. */
+// @ts-ignore: decorator
+@inline function unpackedRowRelaxed(lo: v128, hi: v128, xl: v128, xh: v128): v128 {
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(xl, lo), i16x8.relaxed_dot_i8x16_i7x16_s(xh, hi));
+}
+
+/**
+ * hsum4 of four rows' int16 partial sums (one block each): the two shuffle levels add int16
+ * lanes (|·| ≤ 4·7620 = 30480 < 2^15 after both), one pairwise widening at the end instead of
+ * one per row.
+ */
+// @ts-ignore: decorator
+@inline export function hsum4i16(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const t0 = i16x8.add(v128.shuffle<i32>(a0, a1, 0, 4, 1, 5), v128.shuffle<i32>(a0, a1, 2, 6, 3, 7));
+  const t1 = i16x8.add(v128.shuffle<i32>(a2, a3, 0, 4, 1, 5), v128.shuffle<i32>(a2, a3, 2, 6, 3, 7));
+  return i32x4.extadd_pairwise_i16x8_s(i16x8.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7)));
+}
+
 // ---- both -------------------------------------------------------------------------------------
+
+/**
+ * G = 32: one panel's exact group sums from activations the caller loaded once for every panel
+ * (simd128: x0..x3 = the four int16 vectors; relaxed: x0, x1 = the two int8 vectors, x2, x3
+ * unused) plus the correction c = splat(xcorr[g]). Same values as panelGroupSums.
+ */
+// @ts-ignore: decorator
+@inline export function panelSums32(w: usize, x0: v128, x1: v128, x2: v128, x3: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return i32x4.add(hsum4i16(rowBlockRelaxed(v128.load(w), x0, x1), rowBlockRelaxed(v128.load(w, 16), x0, x1),
+      rowBlockRelaxed(v128.load(w, 32), x0, x1), rowBlockRelaxed(v128.load(w, 48), x0, x1)), c);
+  }
+  return i32x4.add(hsum4(rowSum32(v128.load(w), x0, x1, x2, x3), rowSum32(v128.load(w, 16), x0, x1, x2, x3),
+    rowSum32(v128.load(w, 32), x0, x1, x2, x3), rowSum32(v128.load(w, 48), x0, x1, x2, x3)), c);
+}
 
 /**
  * The exact group sums of one 4-row panel for one group: [D(r0), D(r1), D(r2), D(r3)] with the
@@ -57,14 +107,8 @@ export const UNPACKED_BLOCK: usize = ASC_FEATURE_RELAXED_SIMD ? 128 : 256;
 @inline export function panelGroupSums(w: usize, xp: usize, corr: usize, G: i32): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
     if (G == 32) {
-      // one block: no loops, one widening
-      const xl = v128.load(xp), xh = v128.load(xp, 16), z = i16x8.splat(0);
-      const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
-      return i32x4.add(hsum4(
-        i32x4.extadd_pairwise_i16x8_s(dotRow32Relaxed(z, nibblesLo(w0), nibblesHi(w0), xl, xh)),
-        i32x4.extadd_pairwise_i16x8_s(dotRow32Relaxed(z, nibblesLo(w1), nibblesHi(w1), xl, xh)),
-        i32x4.extadd_pairwise_i16x8_s(dotRow32Relaxed(z, nibblesLo(w2), nibblesHi(w2), xl, xh)),
-        i32x4.extadd_pairwise_i16x8_s(dotRow32Relaxed(z, nibblesLo(w3), nibblesHi(w3), xl, xh))), v128.load32_splat(corr));
+      const xl = v128.load(xp), xh = v128.load(xp, 16);
+      return panelSums32(w, xl, xh, xl, xh, v128.load32_splat(corr));
     }
     // int16 lanes hold at most 4 blocks (4·7620 < 2^15), then widen
     let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
@@ -88,28 +132,22 @@ export const UNPACKED_BLOCK: usize = ASC_FEATURE_RELAXED_SIMD ? 128 : 256;
     }
     return i32x4.add(hsum4(s0, s1, s2, s3), v128.load32_splat(corr));
   }
-  // the accumulators start from −corr/4 per lane, so hsum4 yields the corrected sum (eq. 41)
-  const c = v128.load32_splat(corr);
-  let a0 = c, a1 = c, a2 = c, a3 = c;
   if (G == 32) {
+    const x0 = v128.load(xp), x1 = v128.load(xp, 16), x2 = v128.load(xp, 32), x3 = v128.load(xp, 48);
+    return panelSums32(w, x0, x1, x2, x3, v128.load32_splat(corr));
+  }
+  // one block per iteration: unrolling two made V8 hoist eight activation loads and spill
+  let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  for (let b = 0; b < G; b += 32) {
     const x0 = v128.load(xp), x1 = v128.load(xp, 16), x2 = v128.load(xp, 32), x3 = v128.load(xp, 48);
     a0 = dotRow32(a0, v128.load(w), x0, x1, x2, x3);
     a1 = dotRow32(a1, v128.load(w, 16), x0, x1, x2, x3);
     a2 = dotRow32(a2, v128.load(w, 32), x0, x1, x2, x3);
     a3 = dotRow32(a3, v128.load(w, 48), x0, x1, x2, x3);
-  } else {
-    // one block per iteration: unrolling two made V8 hoist eight activation loads and spill
-    for (let b = 0; b < G; b += 32) {
-      const x0 = v128.load(xp), x1 = v128.load(xp, 16), x2 = v128.load(xp, 32), x3 = v128.load(xp, 48);
-      a0 = dotRow32(a0, v128.load(w), x0, x1, x2, x3);
-      a1 = dotRow32(a1, v128.load(w, 16), x0, x1, x2, x3);
-      a2 = dotRow32(a2, v128.load(w, 32), x0, x1, x2, x3);
-      a3 = dotRow32(a3, v128.load(w, 48), x0, x1, x2, x3);
-      w += 64;
-      xp += 64;
-    }
+    w += 64;
+    xp += 64;
   }
-  return hsum4(a0, a1, a2, a3);
+  return i32x4.add(hsum4(a0, a1, a2, a3), v128.load32_splat(corr));
 }
 
 /** The exact group sums in units of 4096·q·x whichever the build (for the test variant). */
@@ -143,12 +181,11 @@ export const UNPACKED_BLOCK: usize = ASC_FEATURE_RELAXED_SIMD ? 128 : 256;
 @inline export function unpackedGroupSums(u: usize, xp: usize, corr: usize, G: i32): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
     if (G == 32) {
-      const xl = v128.load(xp), xh = v128.load(xp, 16), z = i16x8.splat(0);
-      return i32x4.add(hsum4(
-        i32x4.extadd_pairwise_i16x8_s(dotRow32Relaxed(z, v128.load(u), v128.load(u, 16), xl, xh)),
-        i32x4.extadd_pairwise_i16x8_s(dotRow32Relaxed(z, v128.load(u, 32), v128.load(u, 48), xl, xh)),
-        i32x4.extadd_pairwise_i16x8_s(dotRow32Relaxed(z, v128.load(u, 64), v128.load(u, 80), xl, xh)),
-        i32x4.extadd_pairwise_i16x8_s(dotRow32Relaxed(z, v128.load(u, 96), v128.load(u, 112), xl, xh))), v128.load32_splat(corr));
+      const xl = v128.load(xp), xh = v128.load(xp, 16);
+      return i32x4.add(hsum4i16(
+        unpackedRowRelaxed(v128.load(u), v128.load(u, 16), xl, xh), unpackedRowRelaxed(v128.load(u, 32), v128.load(u, 48), xl, xh),
+        unpackedRowRelaxed(v128.load(u, 64), v128.load(u, 80), xl, xh), unpackedRowRelaxed(v128.load(u, 96), v128.load(u, 112), xl, xh)),
+        v128.load32_splat(corr));
     }
     let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
     for (let b0 = 0; b0 < G; b0 += 128) {
@@ -170,8 +207,7 @@ export const UNPACKED_BLOCK: usize = ASC_FEATURE_RELAXED_SIMD ? 128 : 256;
     }
     return i32x4.add(hsum4(s0, s1, s2, s3), v128.load32_splat(corr));
   }
-  const c = v128.load32_splat(corr);
-  let a0 = c, a1 = c, a2 = c, a3 = c;
+  let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
   for (let b = 0; b < G; b += 32) {
     const x0 = v128.load(xp), x1 = v128.load(xp, 16), x2 = v128.load(xp, 32), x3 = v128.load(xp, 48);
     a0 = dotUnpacked(a0, u, x0, x1, x2, x3);
@@ -181,7 +217,7 @@ export const UNPACKED_BLOCK: usize = ASC_FEATURE_RELAXED_SIMD ? 128 : 256;
     u += 256;
     xp += 64;
   }
-  return hsum4(a0, a1, a2, a3);
+  return i32x4.add(hsum4(a0, a1, a2, a3), v128.load32_splat(corr));
 }
 
 /** Σ over one 32-k block of one row: four unpacked int16 vectors at u × four activation vectors. */

@@ -24,19 +24,36 @@
 //   after the blocks of group g: ws[4p..4p+3, g] as 4 float32 (16 B), then, asymmetric only,
 //   wz[4p..4p+3, g] (16 B). Padding rows hold zero scales; padding k hold q = 0 and meet xq = 0.
 //   Each panel is one sequential stream.
+//   RELAXED BUILD: the layout follows the backend the matrix is packed under; for relaxed SIMD
+//   bits 0–3 and 12–15 are offset-binary too (u = q + 8, i.e. the bytes above XOR 0x8008 per
+//   lane), so `& 0x0F` and `(>> 4) & 0x0F` per byte give every nibble as u ∈ [0, 15] for
+//   i16x8.relaxed_dot_i8x16_i7x16_s against int8 activations (q4-common.ts); corr then covers
+//   all 32 k (q4-act-quantize). Same exact group sums, so both builds give identical outputs.
 //
-// ACTIVATION INPUTS (written by q4-act-quantize)  xa: Kp int16; per group g, 16 B each:
-//   xcorr[g] = −corr[g]/4 (int32, the start value of every accumulator lane), xs[g] = sx[g] and
-//   xsum[g] = Σ xq (float32, each splatted to 4 lanes).
+// ACTIVATION INPUTS (written by q4-act-quantize)  xa: Kp int16; xcorr[g] = −corr[g] (int32,
+//   4 B per group, added once per panel after the horizontal sums; the accumulators start at 0);
+//   per group g, 16 B each: xs[g] = sx[g] and xsum[g] = Σ xq (float32, splatted to 4 lanes).
+// OUTPUT  out[n], N float32; no byte outside out[0..N−1] is written except the G = 32 loops'
+//   dead scheduling stores to bytes 16–31 of linear memory (PIN; never allocated, never read).
 // ALIGNMENT  packed 64 B (allocator); the rest 16 B. OVER-READ none.
 // ACCUMULATOR int32 per group: |4096·nibble·xq| ≤ 4096·15·127 ≈ 2^22.9 per product, ≤ G = 256
 //            products per row → < 2^31: no overflow. Float32 across groups.
-// SPEED NOTES  4 rows per pass share the 4 activation loads; G = 32 runs a loop without an inner
-//   block loop, larger G two blocks per inner iteration. Variants tried (docs/kernels.md): six
-//   unpack ops (three shifts) per block instead of four masks: slower; one flat loop with a
-//   group-end branch: V8 spilled every accumulator, 2× slower.
+// SPEED NOTES  4 rows per pass share the 4 activation loads (both panels' 8 rows in the
+//   two-stream G = 32 loop, which has its own entry: no group-size test and no block loop inside;
+//   panel A is finished before panel B). G = 64 and 128: entries with a constant block count,
+//   each 32-k block summed and reduced like G = 32, panel A's group finished before panel B's
+//   (1.2× and 1.04–1.16× the loop below). G = 256: the generic loop (rows summed across one
+//   32-k block per inner iteration, one hsum per group), 3–6 % faster there. Variants
+//   tried (docs/kernels.md): six unpack ops (three shifts) per block instead of four masks:
+//   slower; one flat loop with a group-end branch: V8 spilled every accumulator, 2× slower; the
+//   G = 32 loop body as one basic block without the pinning stores: V8 emitted all 16 unpacks,
+//   then all 16 dot products and spilled (0.37× the old loop).
 
-import { ACT_BYTES, finishGroup, panelGroupSums, storeRowsF32, sumsIn4096 } from './q4-common';
+import { ACT_BYTES, finishGroup, hsum4i16, panelGroupSums, rowBlockRelaxed, rowSum32, storeRowsF32, sumsIn4096 } from './q4-common';
+
+/** Dead-store target of panelStep32: bytes 16–31 of linear memory, never handed out by the host
+ *  allocator (src/runtime/memory.ts keeps 0–63 free) and never read. */
+const PIN: usize = 16;
 
 // @ts-ignore: decorator
 @inline function gemvQ4(asym: bool, sums: bool, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
@@ -60,9 +77,203 @@ import { ACT_BYTES, finishGroup, panelGroupSums, storeRowsF32, sumsIn4096 } from
   }
 }
 
+/** G = 32, one weight stream (N ≤ 4, or the odd last panel of the two-stream pass). */
+// @ts-ignore: decorator
+@inline function gemvQ4One32(asym: bool, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32): void {
+  const groups = <usize>(Kp >> 5);
+  const stride: usize = asym ? 96 : 80;
+  const xEnd = xq + (groups << 5) * ACT_BYTES;
+  let w = packed;
+  for (let row = 0; row < N; row += 4) {
+    let acc = f32x4.splat(0);
+    let xp = xq, sp = xs, cp = xcorr, zp = xsum;
+    do {
+      const x0 = v128.load(xp), x1 = v128.load(xp, 16);
+      const x2 = ASC_FEATURE_RELAXED_SIMD ? x0 : v128.load(xp, 32), x3 = ASC_FEATURE_RELAXED_SIMD ? x1 : v128.load(xp, 48);
+      acc = panelStep32(asym, w, x0, x1, x2, x3, cp, sp, zp, acc);
+      w += stride;
+      xp += 32 * ACT_BYTES;
+      sp += 16;
+      cp += 4;
+      zp += 16;
+    } while (xp < xEnd);
+    storeRowsF32(out, acc, N - row);
+    out += 16;
+  }
+}
+
 /**
- * Two weight streams: panel p and panel p + P/2 advance together, group by group, so two
- * sequential streams are in flight from DRAM (the int8 GEMV's `_2s` finding). Same results.
+ * One panel's G = 32 group step: exact sums of the 4 rows (activations already loaded: simd128
+ * x0..x3, relaxed x0, x1), the correction, then the scaled float update of acc.
+ * Scheduling: V8 places pure ops as late as their uses allow, in breadth-first order from the
+ * loop's phis, so as one basic block this loop came out as all 16 unpacks, then all 16 dot
+ * products, with panel A finished after panel B: spills everywhere (0.37× the old loop). A store
+ * is an effect that must come before the next load, so dead stores at PIN fix the order: simd128
+ * after row 0, after the pair sum of rows 0–1, after row 2 and after the new acc (no spill left);
+ * relaxed (fewer live vectors) only after the new acc (no spill; per-row stores there cost 4–10 %).
+ */
+// @ts-ignore: decorator
+@inline function panelStep32(asym: bool, w: usize, x0: v128, x1: v128, x2: v128, x3: v128, cp: usize, sp: usize, zp: usize, acc: v128): v128 {
+  let h: v128;
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    h = hsum4i16(rowBlockRelaxed(v128.load(w), x0, x1), rowBlockRelaxed(v128.load(w, 16), x0, x1),
+      rowBlockRelaxed(v128.load(w, 32), x0, x1), rowBlockRelaxed(v128.load(w, 48), x0, x1));
+  } else {
+    // hsum4 written out by halves so the pair sum of rows 0–1 can be pinned (ends their ranges)
+    const r0 = rowSum32(v128.load(w), x0, x1, x2, x3);
+    v128.store(PIN, r0);
+    const r1 = rowSum32(v128.load(w, 16), x0, x1, x2, x3);
+    const t0 = i32x4.add(v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), v128.shuffle<i32>(r0, r1, 2, 6, 3, 7));
+    v128.store(PIN, t0);
+    const r2 = rowSum32(v128.load(w, 32), x0, x1, x2, x3);
+    v128.store(PIN, r2);
+    const r3 = rowSum32(v128.load(w, 48), x0, x1, x2, x3);
+    const t1 = i32x4.add(v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), v128.shuffle<i32>(r2, r3, 2, 6, 3, 7));
+    h = i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
+  }
+  const a = finishGroup(asym, i32x4.add(h, v128.load32_splat(cp)), w + 64, sp, zp, acc);
+  v128.store(PIN, a);
+  return a;
+}
+
+/**
+ * G = 32·B (B ≥ 2) panel step: per 32-k block the G = 32 step's pinned row sums and horizontal
+ * sums (relaxed: int16 ones), the block results added; then the correction, the scaled update of
+ * acc and its pin. One hsum per block costs more ops than summing rows across blocks first
+ * (the old G ≥ 64 loop), but V8 schedules it without spills: G = 64 1.18–1.34×, G = 128 1.03–1.18×.
+ */
+// @ts-ignore: decorator
+@inline function panelStepBlocks(asym: bool, w: usize, xp: usize, B: i32, cp: usize, sp: usize, zp: usize, acc: v128): v128 {
+  let h = i32x4.splat(0);
+  for (let b = 0; b < B; b++) {
+    const x0 = v128.load(xp), x1 = v128.load(xp, 16);
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      h = i32x4.add(h, hsum4i16(rowBlockRelaxed(v128.load(w), x0, x1), rowBlockRelaxed(v128.load(w, 16), x0, x1),
+        rowBlockRelaxed(v128.load(w, 32), x0, x1), rowBlockRelaxed(v128.load(w, 48), x0, x1)));
+    } else {
+      const x2 = v128.load(xp, 32), x3 = v128.load(xp, 48);
+      const r0 = rowSum32(v128.load(w), x0, x1, x2, x3);
+      v128.store(PIN, r0);
+      const r1 = rowSum32(v128.load(w, 16), x0, x1, x2, x3);
+      const t0 = i32x4.add(v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), v128.shuffle<i32>(r0, r1, 2, 6, 3, 7));
+      v128.store(PIN, t0);
+      const r2 = rowSum32(v128.load(w, 32), x0, x1, x2, x3);
+      v128.store(PIN, r2);
+      const r3 = rowSum32(v128.load(w, 48), x0, x1, x2, x3);
+      const t1 = i32x4.add(v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), v128.shuffle<i32>(r2, r3, 2, 6, 3, 7));
+      h = i32x4.add(h, i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7)));
+    }
+    w += 64;
+    xp += 32 * ACT_BYTES;
+  }
+  const a = finishGroup(asym, i32x4.add(h, v128.load32_splat(cp)), w, sp, zp, acc);
+  v128.store(PIN, a);
+  return a;
+}
+
+/**
+ * G = 32·B, B ≥ 2, two weight streams (panels p and p + P/2): panel A's whole group (B blocks,
+ * each summed and reduced like the G = 32 step) is finished before panel B's.
+ */
+// @ts-ignore: decorator
+@inline function gemvQ4TwoStreamsG(asym: bool, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
+  const B = G >> 5;
+  const groups = <usize>(Kp / G);
+  const stride: usize = (<usize>G << 1) + (asym ? 32 : 16);
+  const panels = (N + 3) >> 2;
+  const half = panels >> 1;
+  const panelBytes = groups * stride;
+  const xEnd = xq + <usize>Kp * ACT_BYTES;
+  for (let p = 0; p < half; p++) {
+    const q = p + half;
+    let w = packed + <usize>p * panelBytes;
+    let v = packed + <usize>q * panelBytes;
+    let accA = f32x4.splat(0), accB = f32x4.splat(0);
+    let xp = xq, sp = xs, cp = xcorr, zp = xsum;
+    do {
+      accA = panelStepBlocks(asym, w, xp, B, cp, sp, zp, accA);
+      accB = panelStepBlocks(asym, v, xp, B, cp, sp, zp, accB);
+      w += stride;
+      v += stride;
+      xp += <usize>G * ACT_BYTES;
+      sp += 16;
+      cp += 4;
+      zp += 16;
+    } while (xp < xEnd);
+    storeRowsF32(out + (<usize>p << 4), accA, N - (p << 2));
+    storeRowsF32(out + (<usize>q << 4), accB, N - (q << 2));
+  }
+  if (panels & 1) {
+    const p = panels - 1;
+    gemvQ4OneG(asym, packed + <usize>p * panelBytes, xq, xs, xcorr, xsum, out + (<usize>p << 4), N - (p << 2), Kp, G);
+  }
+}
+
+/** G = 32·B, B ≥ 2, one weight stream (N ≤ 4, or the odd last panel of the two-stream pass). */
+// @ts-ignore: decorator
+@inline function gemvQ4OneG(asym: bool, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
+  const B = G >> 5;
+  const stride: usize = (<usize>G << 1) + (asym ? 32 : 16);
+  const xEnd = xq + <usize>Kp * ACT_BYTES;
+  let w = packed;
+  for (let row = 0; row < N; row += 4) {
+    let acc = f32x4.splat(0);
+    let xp = xq, sp = xs, cp = xcorr, zp = xsum;
+    do {
+      acc = panelStepBlocks(asym, w, xp, B, cp, sp, zp, acc);
+      w += stride;
+      xp += <usize>G * ACT_BYTES;
+      sp += 16;
+      cp += 4;
+      zp += 16;
+    } while (xp < xEnd);
+    storeRowsF32(out, acc, N - row);
+    out += 16;
+  }
+}
+
+/**
+ * G = 32, two weight streams (panels p and p + P/2): one loop body per group, no block loop and
+ * no group-size test inside; panel A is finished before panel B's weights are loaded.
+ */
+// @ts-ignore: decorator
+@inline function gemvQ4TwoStreams32(asym: bool, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32): void {
+  const groups = <usize>(Kp >> 5);
+  const stride: usize = asym ? 96 : 80;             // 64 packed bytes + scales (+ zero-point terms)
+  const panels = (N + 3) >> 2;
+  const half = panels >> 1;
+  const panelBytes = groups * stride;
+  const xEnd = xq + (groups << 5) * ACT_BYTES;
+  for (let p = 0; p < half; p++) {
+    const q = p + half;
+    let w = packed + <usize>p * panelBytes;
+    let v = packed + <usize>q * panelBytes;
+    let accA = f32x4.splat(0), accB = f32x4.splat(0);
+    let xp = xq, sp = xs, cp = xcorr, zp = xsum;
+    do {
+      const x0 = v128.load(xp), x1 = v128.load(xp, 16);
+      const x2 = ASC_FEATURE_RELAXED_SIMD ? x0 : v128.load(xp, 32), x3 = ASC_FEATURE_RELAXED_SIMD ? x1 : v128.load(xp, 48);
+      accA = panelStep32(asym, w, x0, x1, x2, x3, cp, sp, zp, accA);
+      accB = panelStep32(asym, v, x0, x1, x2, x3, cp, sp, zp, accB);
+      w += stride;
+      v += stride;
+      xp += 32 * ACT_BYTES;
+      sp += 16;
+      cp += 4;
+      zp += 16;
+    } while (xp < xEnd);
+    storeRowsF32(out + (<usize>p << 4), accA, N - (p << 2));
+    storeRowsF32(out + (<usize>q << 4), accB, N - (q << 2));
+  }
+  if (panels & 1) {
+    const p = panels - 1;
+    gemvQ4One32(asym, packed + <usize>p * panelBytes, xq, xs, xcorr, xsum, out + (<usize>p << 4), N - (p << 2), Kp);
+  }
+}
+
+/**
+ * Two weight streams, any G (used for G = 256, where it measured 3–6 % faster than the per-block
+ * loop): panel p and panel p + P/2 advance together, group by group. Same results.
  */
 // @ts-ignore: decorator
 @inline function gemvQ4TwoStreams(asym: bool, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
@@ -100,12 +311,18 @@ import { ACT_BYTES, finishGroup, panelGroupSums, storeRowsF32, sumsIn4096 } from
 
 /** Symmetric int4 weights (no zero point). xsum is not read. */
 export function q4_gemv_4x32__sym(packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
-  gemvQ4(false, false, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
+  if (G == 32) gemvQ4One32(false, packed, xq, xs, xcorr, xsum, out, N, Kp);
+  else if (G == 64) gemvQ4OneG(false, packed, xq, xs, xcorr, xsum, out, N, Kp, 64);
+  else if (G == 128) gemvQ4OneG(false, packed, xq, xs, xcorr, xsum, out, N, Kp, 128);
+  else gemvQ4(false, false, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
 }
 
 /** Asymmetric uint4 weights with per-group zero points folded into wz. */
 export function q4_gemv_4x32__asym(packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
-  gemvQ4(true, false, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
+  if (G == 32) gemvQ4One32(true, packed, xq, xs, xcorr, xsum, out, N, Kp);
+  else if (G == 64) gemvQ4OneG(true, packed, xq, xs, xcorr, xsum, out, N, Kp, 64);
+  else if (G == 128) gemvQ4OneG(true, packed, xq, xs, xcorr, xsum, out, N, Kp, 128);
+  else gemvQ4(true, false, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
 }
 
 /**
@@ -120,9 +337,15 @@ export function q4_gemv_4x32__groupsums(packed: usize, xq: usize, xcorr: usize, 
 
 /** Two-stream variants (large matrices, from DRAM). */
 export function q4_gemv_4x32_2s__sym(packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
-  gemvQ4TwoStreams(false, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
+  if (G == 32) gemvQ4TwoStreams32(false, packed, xq, xs, xcorr, xsum, out, N, Kp);
+  else if (G == 64) gemvQ4TwoStreamsG(false, packed, xq, xs, xcorr, xsum, out, N, Kp, 64);
+  else if (G == 128) gemvQ4TwoStreamsG(false, packed, xq, xs, xcorr, xsum, out, N, Kp, 128);
+  else gemvQ4TwoStreams(false, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
 }
 
 export function q4_gemv_4x32_2s__asym(packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
-  gemvQ4TwoStreams(true, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
+  if (G == 32) gemvQ4TwoStreams32(true, packed, xq, xs, xcorr, xsum, out, N, Kp);
+  else if (G == 64) gemvQ4TwoStreamsG(true, packed, xq, xs, xcorr, xsum, out, N, Kp, 64);
+  else if (G == 128) gemvQ4TwoStreamsG(true, packed, xq, xs, xcorr, xsum, out, N, Kp, 128);
+  else gemvQ4TwoStreams(true, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
 }

@@ -11,7 +11,9 @@
 //   4096·ws); wz as in q4-gemv-4x32-simd (asymmetric only).
 //   Float32 products and sums: within ~1e-6 relative of the double-precision product of the
 //   dequantized weights and x (tests assert ≤ 1e-5 of Σ|w·x|).
-// LAYOUT   packed: see q4-gemv-4x32-simd. x': Kp float32 (zero-padded); xc, xs: Kp/G float32.
+// LAYOUT   packed: see q4-gemv-4x32-simd (relaxed build: its all-offset-binary layout, turned
+//          back by one XOR 0x8008 per row and 32 k — 3–4 % slower than the simd128 layout there,
+//          the price of the W4A8 kernels' saved XOR). x': Kp float32 (zero-padded); xc, xs: Kp/G float32.
 // ALIGNMENT any. OVER-READ none.
 import { storeRowsF32 } from './q4-common';
 
@@ -32,6 +34,8 @@ import { storeRowsF32 } from './q4-common';
 
 // @ts-ignore: decorator
 @inline function row32(acc: v128, w: v128, xp: usize): v128 {
+  // relaxed build's layout stores bits 0–3 and 12–15 offset-binary too: back to two's complement
+  if (ASC_FEATURE_RELAXED_SIMD) w = v128.xor(w, i16x8.splat(<i16>0x8008));
   acc = fma8(acc, i16x8.shl(w, 12), v128.load(xp), v128.load(xp, 16));
   acc = fma8(acc, v128.and(w, i16x8.splat(0x00F0)), v128.load(xp, 32), v128.load(xp, 48));
   acc = fma8(acc, v128.and(w, i16x8.splat(0x0F00)), v128.load(xp, 64), v128.load(xp, 80));

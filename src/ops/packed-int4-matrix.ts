@@ -38,16 +38,25 @@ export interface Int4GemvOptions {
 
 export const INT4_GROUP_SIZES = Object.freeze([32, 64, 128, 256]);
 
+/** Relaxed build, M ≥ 8: the W4A8 GEMM beats per-token GEMVs only when the packed weights are this large (docs/kernels.md). */
+const GEMM_MIN_BYTES = 24 * 2 ** 20;
+
 const registry = new FinalizationRegistry<{ mem: WasmMemory; offset: number }>(({ mem, offset }) => {
   if (mem.isLive(offset)) mem.release(offset);
 });
 
-/** The kernel's nibble position of k-offset j within a 32-block: byte, shift, offset-binary. */
-function nibbleSlot(j: number): { byte: number; shift: number; offset: number } {
+/**
+ * The kernel's nibble position of k-offset j within a 32-block: byte, shift, offset-binary.
+ * simd128 layout: bits 4–11 offset-binary, bits 0–3 and 12–15 two's complement (its unpack
+ * needs the sign there); relaxed-SIMD layout: all four offset-binary (its unpack needs none, so
+ * no XOR per row). The layout follows the backend the matrix is packed under (one per process).
+ */
+function nibbleSlot(j: number, allOffset: boolean): { byte: number; shift: number; offset: number } {
   const L = j & 7, quarter = j >> 3; // quarter 0: bits 0–3, 1: 4–7, 2: 8–11, 3: 12–15 of lane L
-  return { byte: 2 * L + (quarter >> 1), shift: (quarter & 1) * 4, offset: quarter === 1 || quarter === 2 ? 8 : 0 };
+  return { byte: 2 * L + (quarter >> 1), shift: (quarter & 1) * 4, offset: allOffset || quarter === 1 || quarter === 2 ? 8 : 0 };
 }
-const SLOTS = Array.from({ length: 32 }, (_, j) => nibbleSlot(j));
+const SLOTS_SIMD128 = Array.from({ length: 32 }, (_, j) => nibbleSlot(j, false));
+const SLOTS_RELAXED = Array.from({ length: 32 }, (_, j) => nibbleSlot(j, true));
 
 function checkGroupSize(G: unknown): asserts G is number {
   if (typeof G !== 'number' || !INT4_GROUP_SIZES.includes(G)) {
@@ -72,6 +81,8 @@ export class PackedInt4Matrix {
   readonly mem: WasmMemory;
   private offset: number;
   private readonly token = {};
+  /** Nibble slots of the layout this matrix was packed in (by backend, see nibbleSlot). */
+  private readonly slots = rt().backend === 'relaxed-simd' ? SLOTS_RELAXED : SLOTS_SIMD128;
 
   private constructor(mem: WasmMemory, N: number, K: number, G: number, signed: boolean, asymmetric: boolean) {
     this.mem = mem;
@@ -207,7 +218,7 @@ export class PackedInt4Matrix {
           for (let j = 0; j < 32; j++) {
             const k = g * G + b * 32 + j;
             const v = n < N && k < K ? q[n * K + k]! - shift : 0;
-            const s = SLOTS[j]!;
+            const s = this.slots[j]!;
             bytes[o + s.byte]! |= ((v + s.offset) & 15) << s.shift;
           }
         }
@@ -238,7 +249,7 @@ export class PackedInt4Matrix {
         const gBase = p * PB + g * GB;
         for (let k = g * G; k < Math.min(K, (g + 1) * G); k++) {
           const j = (k - g * G) & 31, b = (k - g * G) >> 5;
-          const s = SLOTS[j]!;
+          const s = this.slots[j]!;
           const nib = (bytes[gBase + b * 64 + r * 16 + s.byte]! >> s.shift) & 15;
           q[n * K + k] = (((nib - s.offset) << 28) >> 28) + shift; // back to signed, then the storage domain
         }
@@ -289,9 +300,12 @@ export class PackedInt4Matrix {
   }
 
   private run(X: Float32Array, M: number, y: Float32Array, acts: 'int8' | 'float32', argument: string): void {
-    // The GEMM kernel (one unpack per panel-group for all tokens) pays off with the relaxed build;
-    // with simd128 one two-stream GEMV per token measured faster (docs/kernels.md). Same results.
-    if (acts === 'int8' && M > 1 && rt().backend === 'relaxed-simd') return this.runGemmW4A8(X, M, y, argument);
+    // The GEMM kernel (one unpack per panel-group for all tokens) pays off only with the relaxed
+    // build, for 8+ tokens and weights far beyond the last-level cache (it streams them once);
+    // otherwise one two-stream GEMV per token measured faster (docs/kernels.md). Same results.
+    if (acts === 'int8' && M >= 8 && this.byteLength > GEMM_MIN_BYTES && rt().backend === 'relaxed-simd') {
+      return this.runGemmW4A8(X, M, y, argument);
+    }
     const packed = this.byteOffset;
     const { N, K, Kp, groups, groupSize: G } = this;
     const Np = Math.ceil(N / 4) * 4;

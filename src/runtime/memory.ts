@@ -15,7 +15,8 @@ export const ALIGN = 64;       // cache line: keeps weight panels and SIMD loads
 export const TAIL_PAD = 16;    // one v128 of slack after every block
 const PAGE = 65536;
 const MAX_PAGES = 65536;       // 4 GiB, the wasm32 limit
-const HEAP_BASE = ALIGN;       // offset 0 is never handed out, so 0 can mean "none"
+const HEAP_BASE = ALIGN;       // offset 0 is never handed out, so 0 can mean "none"; bytes 16–31 take
+                               // the q4 GEMV kernels' dead scheduling stores (q4-gemv-4x32-simd.ts PIN)
 
 export interface MemoryStats {
   /** Bytes requested by live allocations (what the data needs). */

@@ -23,20 +23,28 @@ export function relaxedSelfTest(relaxed: KernelExports, baseline: KernelExports,
       for (const asym of [false, true]) {
         const groups = K / G, groupBytes = 2 * G + (asym ? 32 : 16), packedBytes = (N / 4) * groups * groupBytes;
         const take = (n: number) => { const o = mem.alloc(n); blocks.push(o); return o; };
-        const packed = take(packedBytes), x = take(4 * K * M);
+        // one packed copy per build: the relaxed layout stores nibble bits 0–3 and 12–15 of every
+        // int16 lane offset-binary (the baseline's two's complement XOR 0x8008)
+        const packedB = take(packedBytes), packedR = take(packedBytes), x = take(4 * K * M);
         const act = [take(2 * K * M), take(2 * K * M)], g = [0, 1].map(() => [take(16 * groups * M), take(4 * groups * M), take(16 * groups * M)]);
         const out = [take(4 * N * M), take(4 * N * M), take(4 * N * M)], tmp = take((G / 32) * 256 + 16 * M);
-        const bytes = mem.bytes(packed, packedBytes), f = mem.f32(packed, packedBytes >> 2);
+        const bytes = mem.bytes(packedB, packedBytes), f = mem.f32(packedB, packedBytes >> 2);
         for (let i = 0; i < packedBytes; i++) bytes[i] = (rand() * 256) | 0;
         for (let p = 0; p < N / 4; p++) for (let gi = 0; gi < groups; gi++) {
           const s = (p * groups + gi) * groupBytes + 2 * G;
           for (let r = 0; r < (asym ? 8 : 4); r++) f[(s >> 2) + r] = (0.5 + rand()) / 4096;
         }
+        const bytesR = mem.bytes(packedR, packedBytes);
+        bytesR.set(bytes);
+        for (let p = 0; p < N / 4; p++) for (let gi = 0; gi < groups; gi++) {
+          const s = (p * groups + gi) * groupBytes;
+          for (let i = 0; i < 2 * G; i += 2) { bytesR[s + i] ^= 0x08; bytesR[s + i + 1] ^= 0x80; }
+        }
         const xs = mem.f32(x, K * M);
         for (let i = 0; i < K * M; i++) xs[i] = i % 97 === 0 ? (i & 1 ? 50 : -50) : 2 * rand() - 1; // extremes → codes ±127
         const builds = [baseline, relaxed];
         for (let b = 0; b < 2; b++) {
-          const k = builds[b]!, [s, c, z] = g[b]!;
+          const k = builds[b]!, [s, c, z] = g[b]!, packed = b === 0 ? packedB : packedR;
           for (let t = 0; t < M; t++) {
             k.q4_act_quantize(x + 4 * K * t, K, G, act[b]! + 2 * K * t, s + 16 * groups * t, c + 4 * groups * t, z + 16 * groups * t);
           }
