@@ -7,7 +7,8 @@
  * Everything compared at one shape is timed in interleaved rounds (harness.measureInterleaved)
  * and every speedup is the median of per-round ratios.
  *
- * `--sizes 1024x1024,gemm` picks sizes ("gemm" = the M = 8 prefill row).
+ * `--sizes 1024x1024,gemm` picks sizes ("gemm" = the M = 8 prefill row at 4096²; "gemm512" = the
+ * same at 512², weights resident in L2: the GEMM's in-cache ceiling, for comparison).
  */
 import { PackedInt8Matrix, QuantizedLinear } from '../../src/index.js';
 import { Rng } from '../../src/data/random.js';
@@ -15,7 +16,7 @@ import { refGemvF32, refGemvInt8Plain } from '../../src/reference/gemv.js';
 import { makeRow, measureInterleaved, scaled, type BenchRow, type Contender, type Suite, type SuiteOptions } from '../harness.js';
 import { matMulFloatPeers, matMulIntegerPeers } from '../peers/matmul.js';
 
-const DEFAULT_SIZES = ['256x256', '1024x1024', '4096x4096', '11008x4096', '4096x11008', 'gemm'];
+const DEFAULT_SIZES = ['256x256', '1024x1024', '4096x4096', '11008x4096', '4096x11008', 'gemm', 'gemm512'];
 
 function parseSize(s: string): [number, number] {
   const m = /^(\d+)x(\d+)$/.exec(s);
@@ -64,8 +65,8 @@ async function runGemv(opts: SuiteOptions): Promise<BenchRow[]> {
     intOk.forEach((p, i) => rows.push(makeRow({ ...base, kernel: 'i8 gemv', baseline: p.label }, tOurs!, tPeers[i]!)));
     floatOk.forEach((p, i) => rows.push(makeRow({ ...linBase, baseline: p.label }, tLin!, tPeers[intOk.length + i]!)));
   }
-  if (wanted.includes('gemm')) {
-    const N = 4096, K = 4096, M = 8;
+  for (const label of wanted.filter((s) => s === 'gemm' || s === 'gemm512')) {
+    const N = label === 'gemm' ? 4096 : 512, K = N, M = 8;
     const rng = new Rng(8);
     const w = rng.int8Array(N * K), X = rng.int8Array(M * K);
     using W = PackedInt8Matrix.from(w, N, K);
@@ -73,16 +74,16 @@ async function runGemv(opts: SuiteOptions): Promise<BenchRow[]> {
     const x0 = X.subarray(0, K);
     W.gemm(X, M, Y);
     refGemvInt8Plain(w, N, K, x0, yRef);
-    for (let i = 0; i < N; i++) if (Y[i] !== yRef[i]) throw new Error(`gemm: kernel differs from the reference at ${i}`);
+    for (let i = 0; i < N; i++) if (Y[i] !== yRef[i]) throw new Error(`${label}: kernel differs from the reference at ${i}`);
     const expected = new Int32Array(M * N);
     W.gemm(X, M, expected);
     const peers = await matMulIntegerPeers(w, X, N, K, M, expected);
-    for (const p of peers) if (!p.run) console.error(`  peer ${p.label} at gemm: ${p.wrong}`);
+    for (const p of peers) if (!p.run) console.error(`  peer ${p.label} at ${label}: ${p.wrong}`);
     const ok = peers.filter((p) => p.run);
     const [tGemm, tGemv, tScalar, ...tPeers] = await measureInterleaved([
-      { name: 'i8 gemm M=8', fn: () => W.gemm(X, M, Y) },
-      { name: 'i8 gemv 4096²', fn: () => W.gemv(x0, y) },
-      { name: 'scalar i8 4096²', fn: () => refGemvInt8Plain(w, N, K, x0, yRef), maxTime: slowTime(opts.maxTime, N * K) },
+      { name: `i8 gemm M=8 ${N}²`, fn: () => W.gemm(X, M, Y) },
+      { name: `i8 gemv ${N}²`, fn: () => W.gemv(x0, y) },
+      { name: `scalar i8 ${N}²`, fn: () => refGemvInt8Plain(w, N, K, x0, yRef), maxTime: slowTime(opts.maxTime, N * K) },
       ...ok.map((p): Contender => ({ name: p.label, fn: p.run!, async: true })),
     ], opts);
     const base = { suite: 'gemv', kernel: 'i8 gemm', m: M, n: N, k: K, macs: M * N * K, weightBytes: W.byteLength, bytes: W.byteLength };
