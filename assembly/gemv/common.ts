@@ -92,3 +92,33 @@
   }
   return i32x4.add(i32x4.add(a0, a1), i32x4.add(a2, a3));
 }
+
+/**
+ * 1 token × 4 consecutive panels (rows-in-lanes layout), 2 k-pairs per step: the GEMV's main
+ * loop and the GEMM's last token when M % 4 = 1. Writes out[o .. o + 12 + rows3) as int32:
+ * the sums + bias' (4 vectors at bias) + corr. x: int16 pairs as widenX leaves them for one token.
+ */
+// @ts-ignore: decorator
+@inline export function tile4x1(w0: usize, pb: usize, x: usize, np: i32, o: usize, bias: usize, corr: v128, rows3: i32): void {
+  let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+  const pb2 = pb << 1, pb3 = pb * 3;
+  let w = w0;
+  const end = w0 + (<usize>np << 3);
+  while (w < end) {
+    const x0 = v128.load32_splat(x), x1 = v128.load32_splat(x, 4);
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(w), x0));
+    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb), x0));
+    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb2), x0));
+    a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb3), x0));
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(w, 8), x1));
+    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb, 8), x1));
+    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb2, 8), x1));
+    a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb3, 8), x1));
+    w += 16;
+    x += 8;
+  }
+  v128.store(o, i32x4.add(i32x4.add(a0, v128.load(bias)), corr));
+  v128.store(o, i32x4.add(i32x4.add(a1, v128.load(bias, 16)), corr), 16);
+  v128.store(o, i32x4.add(i32x4.add(a2, v128.load(bias, 32)), corr), 32);
+  storeRows(o + 48, i32x4.add(i32x4.add(a3, v128.load(bias, 48)), corr), rows3);
+}

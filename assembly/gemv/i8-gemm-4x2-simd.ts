@@ -34,7 +34,7 @@
 //            slower; 1 × 6, 1 × 4, 4 × 2 (as the main tile), 3 × 3, two k-pairs per step,
 //            K-chunking and stream interleaving were slower or equal. See docs/kernels.md.
 
-import { storeRows, sumX, widenX } from './common';
+import { storeRows, sumX, tile4x1, widenX } from './common';
 
 /** T (1–4, a compile-time constant after inlining) tokens × 2 panels over np k-pairs. */
 // @ts-ignore: decorator
@@ -92,32 +92,6 @@ import { storeRows, sumX, widenX } from './common';
   if (T > 1) storeRows(o + ldo, i32x4.add(a1, bias), rows);
   if (T > 2) storeRows(o + 2 * ldo, i32x4.add(a2, bias), rows);
   if (T > 3) storeRows(o + 3 * ldo, i32x4.add(a3, bias), rows);
-}
-
-/** 1 token × 4 panels, 2 k-pairs per step (the GEMV loop): the last token when M % 4 = 1. */
-// @ts-ignore: decorator
-@inline function tile4x1(w0: usize, pb: usize, x: usize, np: i32, o: usize, bias: usize, rows3: i32): void {
-  let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-  const pb2 = pb << 1, pb3 = pb * 3;
-  let w = w0;
-  const end = w0 + (<usize>np << 3);
-  while (w < end) {
-    const x0 = v128.load32_splat(x), x1 = v128.load32_splat(x, 4);
-    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(w), x0));
-    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb), x0));
-    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb2), x0));
-    a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb3), x0));
-    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(w, 8), x1));
-    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb, 8), x1));
-    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb2, 8), x1));
-    a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb3, 8), x1));
-    w += 16;
-    x += 8;
-  }
-  v128.store(o, i32x4.add(a0, v128.load(bias)));
-  v128.store(o, i32x4.add(a1, v128.load(bias, 16)), 16);
-  v128.store(o, i32x4.add(a2, v128.load(bias, 32)), 32);
-  storeRows(o + 48, i32x4.add(a3, v128.load(bias, 48)), rows3);
 }
 
 /** 2 tokens × 4 panels, one k-pair per step: M = 2, 6, 10, … (and the last 2 tokens of those). */
@@ -180,7 +154,7 @@ import { storeRows, sumX, widenX } from './common';
     }
     const w0 = packed + <usize>p * pb, o = out + ot + (<usize>p << 4), bias = biasBase + (<usize>p << 4);
     const rows3 = N - (p << 2) - 12;
-    if (R == 1) tile4x1(w0, pb, xt, np, o, bias, rows3);
+    if (R == 1) tile4x1(w0, pb, xt, np, o, bias, i32x4.splat(0), rows3); // wz is applied in a final pass
     else if (R == 2) tile4x2(w0, pb, xt, np, o, ldo, bias, rows3);
   }
   for (; p + 2 <= panels; p += 2) {

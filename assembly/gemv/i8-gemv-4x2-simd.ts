@@ -47,41 +47,20 @@
 //   cache; it only serves the last 1–3 panels. One pointer per stream instead of base + offset
 //   measured equal.
 
-import { panel4x2, storeRows, sumX, widenX } from './common';
+import { panel4x2, storeRows, sumX, tile4x1, widenX } from './common';
 
 // @ts-ignore: decorator
 @inline function gemv<X>(packed: usize, x: usize, xw: usize, out: usize, N: i32, K: i32, Kp: i32, wz: i32): void {
   widenX<X>(x, 1, K, Kp, xw);
   const panels = (N + 3) >> 2;
   const pb = <usize>Kp << 2;
-  const pb2 = pb << 1, pb3 = pb * 3;
   const np = Kp >> 1;
   let bias = packed + <usize>panels * pb;
   const corr = i32x4.splat(wz != 0 ? -wz * sumX<X>(x, K) : 0);
   let w0 = packed;
   let p = 0;
   for (; p + 4 <= panels; p += 4) {
-    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-    let w = w0, xp = xw;
-    const end = w0 + pb;
-    while (w < end) {
-      const x0 = v128.load32_splat(xp), x1 = v128.load32_splat(xp, 4);
-      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(w), x0));
-      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb), x0));
-      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb2), x0));
-      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb3), x0));
-      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(w, 8), x1));
-      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb, 8), x1));
-      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb2, 8), x1));
-      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(w + pb3, 8), x1));
-      w += 16;
-      xp += 8;
-    }
-    const rows = N - (p << 2); // ≥ 13: the first three panels are full
-    v128.store(out, i32x4.add(i32x4.add(a0, v128.load(bias)), corr));
-    v128.store(out, i32x4.add(i32x4.add(a1, v128.load(bias, 16)), corr), 16);
-    v128.store(out, i32x4.add(i32x4.add(a2, v128.load(bias, 32)), corr), 32);
-    storeRows(out + 48, i32x4.add(i32x4.add(a3, v128.load(bias, 48)), corr), rows - 12);
+    tile4x1(w0, pb, xw, np, out, bias, corr, N - (p << 2) - 12); // rows ≥ 13: the first three panels are full
     w0 += pb << 2;
     bias += 64;
     out += 64;
