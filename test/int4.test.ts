@@ -158,7 +158,8 @@ describe('PackedInt4Matrix: GEMV accuracy', () => {
     }
   });
 
-  it.each([[13, 97, 32, false], [8, 300, 128, true], [5, 64, 64, false], [1, 33, 256, true], [17, 1000, 32, true]])('GEMM equals one GEMV per token bit for bit (N=%i K=%i G=%i signed=%s), M ∈ {1, 2, 3, 5, 8}', (N, K, G, signed) => {
+  it.each([[13, 97, 32, false], [8, 300, 128, true], [5, 64, 64, false], [1, 33, 256, true], [17, 1000, 32, true],
+    [1, 40, 32, true], [3, 64, 32, false], [5, 96, 32, true], [11, 130, 64, false], [11, 200, 128, true], [3, 256, 64, true], [1, 128, 128, false]])('GEMM equals one GEMV per token bit for bit (N=%i K=%i G=%i signed=%s), M ∈ {1, 2, 3, 5, 8}', (N, K, G, signed) => {
     const rng = new Rng(5 + N + K);
     const w = randomWeights(rng, N, K, G, signed);
     using m = pack(w);
