@@ -197,6 +197,35 @@ describe('two-stream GEMV = one-stream GEMV, bit for bit', () => {
   });
 });
 
+describe('pair GEMM kernel = one-stream GEMV per token, bit for bit (both builds, kernel level)', () => {
+  it.each([[1, 64, 1], [5, 96, 2], [3, 40, 3], [11, 160, 5]])('N=%i K=%i M=%i G=32', (N, K, M) => {
+    const G = 32;
+    for (const signed of [true, false]) {
+      const rng = new Rng(N * 7 + K + M);
+      const w = randomWeights(rng, N, K, G, signed);
+      using m = pack(w);
+      const { kernels: k, mem } = rt();
+      const Kp = m.Kp, groups = Kp / G;
+      const bufs = [mem.alloc(4 * Kp), mem.alloc(2 * Kp * M), mem.alloc(16 * groups * M), mem.alloc(4 * groups * M), mem.alloc(16 * groups * M), mem.alloc(4 * N * M), mem.alloc(4 * (N + 3))];
+      const [x, a, s, c, z, o1, o2] = bufs as [number, number, number, number, number, number, number];
+      try {
+        mem.f32(x, Kp).fill(0);
+        for (let t = 0; t < M; t++) {
+          mem.f32(x, K).set(rng.gaussianArray(K));
+          k.q4_act_quantize(x, Kp, G, a + 2 * Kp * t, s + 16 * groups * t, c + 4 * groups * t, z + 16 * groups * t);
+        }
+        (m.asymmetric ? k.q4_gemm_2x4x32__asym : k.q4_gemm_2x4x32__sym)(m.byteOffset, a, s, c, z, o1, M, N, Kp, G);
+        for (let t = 0; t < M; t++) {
+          (m.asymmetric ? k.q4_gemv_4x32__asym : k.q4_gemv_4x32__sym)(m.byteOffset, a + 2 * Kp * t, s + 16 * groups * t, c + 4 * groups * t, z + 16 * groups * t, o2, N, Kp, G);
+          expect(new Uint32Array(mem.memory.buffer, o1 + 4 * N * t, N)).toEqual(new Uint32Array(mem.memory.buffer, o2, N));
+        }
+      } finally {
+        for (const b of bufs) mem.release(b);
+      }
+    }
+  });
+});
+
 describe('PackedInt4Matrix: formats and round trips', () => {
   it('packInt4 (ONNX order) ↔ kernel layout ↔ MatMulNBits', () => {
     const rng = new Rng(11);

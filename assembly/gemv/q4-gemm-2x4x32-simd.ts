@@ -5,7 +5,7 @@
 // CONTRACT  out[t, n] = the q4-gemv-4x32-simd result for token t (same formula, docs/quantization.md
 //   eq. 40–43: out[n] = Σ_g sx[g]·(ws[n,g]·D[n,g] − wz[n,g]·Σ xq), D = 4096·Σ q·xq exact int32),
 //   bit for bit: the same exact group sums, then per token and group `finishGroup` on
-//   i32x4.add(hsum, xcorr) exactly as the GEMV's panelStep32 / panelStepBlocks.
+//   i32x4.add(hsum, xcorr) exactly as the GEMV's panelStep32.
 // LAYOUT    the packed panels of q4-gemv-4x32-simd.ts (its header draws them byte by byte).
 // INPUTS    per token t, exactly what q4-act-quantize writes for one token, token-major:
 //   xq + 2·t·Kp (Kp int16 activations; the relaxed build uses the first Kp bytes),
@@ -21,12 +21,23 @@
 // PAIR STEP per row and 32 k: 1 load + 4 unpack ops (1 shift, 3 masks) shared, then per token
 //   4 activation loads + 4 `i32x4.dot_i16x8_s` + 3 adds (the activations are reloaded per row:
 //   8 of them kept live would not fit the 15 xmm registers with the unpacked row, two tokens'
-//   partial horizontal sums and two accumulators). Dead stores at PIN after each row's two sums,
-//   after the two pair sums of rows 0–1 and after each new accumulator fix V8's schedule (see
-//   panelStep32 in q4-gemv-4x32-simd.ts for why).
+//   partial horizontal sums and two accumulators). Dead stores at PIN after each token's sums of
+//   rows 0 and 2, its pair sum of rows 0–1, A's horizontal sum and each new accumulator fix V8's
+//   schedule (see panelStep32 in q4-gemv-4x32-simd.ts for why).
 // RELAXED BUILD tokens one at a time through the GEMV's step (panel-outer order kept); not used
 //   by the host, which has its own GEMM choice there.
-// SPEED NOTES see docs/kernels.md (int4 variants table).
+// SPEED NOTES (G = 32; AMD EPYC, Node 20 / V8 11.3; CPU time, medians of 11 interleaved paired
+//   rounds against per-token two-stream GEMVs through the public API): 1024²: 0.96–1.11× (M = 2),
+//   0.98–1.06× (M = 4), 1.02–1.07× (M = 8) — in cache it is a wash: per pair and 4 rows × 32 k
+//   16 of 32 unpack ops are saved but 24 more activation loads issued (≈ 152 vector instructions
+//   against 2 × 73), and the loop is instruction-throughput bound. 4096² (8.5 MiB, L3): 0.94–1.00×
+//   (M = 2), 1.02–1.06× (M = 4), 1.07–1.12× (M = 8). 8192×4096: 1.09×, 1.11×, 1.25×.
+//   11008×4096: 1.10–1.13× (M = 2), 1.12–1.18× (M = 4), 1.14–1.26× (M = 8): the weights stream
+//   from memory once for all tokens. TurboFan code: no vector spill in the pair loop except one
+//   mask reload and one accumulator spill/reload per group (3 ops). Tried and dropped
+//   (docs/kernels.md): a 2-row × 2-token tile (activations loaded once per two rows: 75 spill ops,
+//   0.70–0.79×), four tokens with partial sums in scratch (= pairs, 1.00–1.03×), fewer pins
+//   (0.78–0.83×), the same pair step for G = 64 / 128 (0.88–1.10×, not used).
 import { ACT_BYTES, finishGroup, storeRowsF32 } from './q4-common';
 import { panelStep32, panelStepBlocks, PIN } from './q4-gemv-4x32-simd';
 

@@ -88,7 +88,7 @@ export interface Int4KernelExports {
   /** M tokens at once; tmp: (G/32)·256 + 16·M bytes of scratch. */
   q4_gemm_4x32__sym: Q4GemmFn;
   q4_gemm_4x32__asym: Q4GemmFn;
-  /** simd128: M tokens, two per pass sharing each weight load and unpack (G = 32, 64, 128); no scratch. */
+  /** simd128: M tokens, two per pass sharing each weight load and unpack; G must be 32; no scratch. */
   q4_gemm_2x4x32__sym: Q4Gemm2Fn;
   q4_gemm_2x4x32__asym: Q4Gemm2Fn;
   q4_gemv_4x32__groupsums(packed: number, xq: number, xcorr: number, out: number, N: number, Kp: number, G: number, asym: number): void;
