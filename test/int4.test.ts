@@ -158,7 +158,8 @@ describe('PackedInt4Matrix: GEMV accuracy', () => {
     }
   });
 
-  it.each([[13, 97, 32, false], [8, 300, 128, true], [5, 64, 64, false], [1, 33, 256, true], [17, 1000, 32, true]])('GEMM equals one GEMV per token bit for bit (N=%i K=%i G=%i signed=%s), M ∈ {1, 2, 3, 5, 8}', (N, K, G, signed) => {
+  it.each([[13, 97, 32, false], [8, 300, 128, true], [5, 64, 64, false], [1, 33, 256, true], [17, 1000, 32, true],
+    [1, 40, 32, true], [3, 64, 32, false], [5, 96, 32, true], [11, 130, 64, false], [11, 200, 128, true], [3, 256, 64, true], [1, 128, 128, false]])('GEMM equals one GEMV per token bit for bit (N=%i K=%i G=%i signed=%s), M ∈ {1, 2, 3, 5, 8}', (N, K, G, signed) => {
     const rng = new Rng(5 + N + K);
     const w = randomWeights(rng, N, K, G, signed);
     using m = pack(w);
@@ -189,6 +190,35 @@ describe('two-stream GEMV = one-stream GEMV, bit for bit', () => {
         (m.asymmetric ? k.q4_gemv_4x32__asym : k.q4_gemv_4x32__sym)(m.byteOffset, a, s, c, z, o1, N, Kp, G);
         (m.asymmetric ? k.q4_gemv_4x32_2s__asym : k.q4_gemv_4x32_2s__sym)(m.byteOffset, a, s, c, z, o2, N, Kp, G);
         expect(new Uint32Array(mem.memory.buffer, o2, N)).toEqual(new Uint32Array(mem.memory.buffer, o1, N));
+      } finally {
+        for (const b of bufs) mem.release(b);
+      }
+    }
+  });
+});
+
+describe('pair GEMM kernel = one-stream GEMV per token, bit for bit (both builds, kernel level)', () => {
+  it.each([[1, 64, 1], [5, 96, 2], [3, 40, 3], [11, 160, 5]])('N=%i K=%i M=%i G=32', (N, K, M) => {
+    const G = 32;
+    for (const signed of [true, false]) {
+      const rng = new Rng(N * 7 + K + M);
+      const w = randomWeights(rng, N, K, G, signed);
+      using m = pack(w);
+      const { kernels: k, mem } = rt();
+      const Kp = m.Kp, groups = Kp / G;
+      const bufs = [mem.alloc(4 * Kp), mem.alloc(2 * Kp * M), mem.alloc(16 * groups * M), mem.alloc(4 * groups * M), mem.alloc(16 * groups * M), mem.alloc(4 * N * M), mem.alloc(4 * (N + 3))];
+      const [x, a, s, c, z, o1, o2] = bufs as [number, number, number, number, number, number, number];
+      try {
+        mem.f32(x, Kp).fill(0);
+        for (let t = 0; t < M; t++) {
+          mem.f32(x, K).set(rng.gaussianArray(K));
+          k.q4_act_quantize(x, Kp, G, a + 2 * Kp * t, s + 16 * groups * t, c + 4 * groups * t, z + 16 * groups * t);
+        }
+        (m.asymmetric ? k.q4_gemm_2x4x32__asym : k.q4_gemm_2x4x32__sym)(m.byteOffset, a, s, c, z, o1, M, N, Kp, G);
+        for (let t = 0; t < M; t++) {
+          (m.asymmetric ? k.q4_gemv_4x32__asym : k.q4_gemv_4x32__sym)(m.byteOffset, a + 2 * Kp * t, s + 16 * groups * t, c + 4 * groups * t, z + 16 * groups * t, o2, N, Kp, G);
+          expect(new Uint32Array(mem.memory.buffer, o1 + 4 * N * t, N)).toEqual(new Uint32Array(mem.memory.buffer, o2, N));
+        }
       } finally {
         for (const b of bufs) mem.release(b);
       }

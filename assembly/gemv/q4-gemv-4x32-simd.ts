@@ -53,7 +53,7 @@ import { ACT_BYTES, finishGroup, hsum4i16, panelGroupSums, rowBlockRelaxed, rowS
 
 /** Dead-store target of panelStep32: bytes 16–31 of linear memory, never handed out by the host
  *  allocator (src/runtime/memory.ts keeps 0–63 free) and never read. */
-const PIN: usize = 16;
+export const PIN: usize = 16;
 
 // @ts-ignore: decorator
 @inline function gemvQ4(asym: bool, sums: bool, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
@@ -113,7 +113,7 @@ const PIN: usize = 16;
  * relaxed (fewer live vectors) only after the new acc (no spill; per-row stores there cost 4–10 %).
  */
 // @ts-ignore: decorator
-@inline function panelStep32(asym: bool, w: usize, x0: v128, x1: v128, x2: v128, x3: v128, cp: usize, sp: usize, zp: usize, acc: v128): v128 {
+@inline export function panelStep32(asym: bool, w: usize, x0: v128, x1: v128, x2: v128, x3: v128, cp: usize, sp: usize, zp: usize, acc: v128): v128 {
   let h: v128;
   if (ASC_FEATURE_RELAXED_SIMD) {
     h = hsum4i16(rowBlockRelaxed(v128.load(w), x0, x1), rowBlockRelaxed(v128.load(w, 16), x0, x1),
@@ -143,7 +143,7 @@ const PIN: usize = 16;
  * (the old G ≥ 64 loop), but V8 schedules it without spills: G = 64 1.18–1.34×, G = 128 1.03–1.18×.
  */
 // @ts-ignore: decorator
-@inline function panelStepBlocks(asym: bool, w: usize, xp: usize, B: i32, cp: usize, sp: usize, zp: usize, acc: v128): v128 {
+@inline export function panelStepBlocks(asym: bool, w: usize, xp: usize, B: i32, cp: usize, sp: usize, zp: usize, acc: v128): v128 {
   let h = i32x4.splat(0);
   for (let b = 0; b < B; b++) {
     const x0 = v128.load(xp), x1 = v128.load(xp, 16);

@@ -304,7 +304,12 @@ export class PackedInt4Matrix {
     // build, for 8+ tokens and weights far beyond the last-level cache (it streams them once);
     // otherwise one two-stream GEMV per token measured faster (docs/kernels.md). Same results.
     if (acts === 'int8' && M >= 8 && this.byteLength > GEMM_MIN_BYTES && rt().backend === 'relaxed-simd') {
-      return this.runGemmW4A8(X, M, y, argument);
+      return this.runGemmW4A8(X, M, y, argument, false);
+    }
+    // simd128, 2+ tokens: the pair GEMM (two tokens share each weight load and unpack in
+    // registers, panel-outer so the weights stream once) measured ≥ per-token GEMVs (docs/kernels.md).
+    if (acts === 'int8' && M >= 2 && this.groupSize === 32 && rt().backend !== 'relaxed-simd') {
+      return this.runGemmW4A8(X, M, y, argument, true);
     }
     const packed = this.byteOffset;
     const { N, K, Kp, groups, groupSize: G } = this;
@@ -334,8 +339,8 @@ export class PackedInt4Matrix {
     }
   }
 
-  /** W4A8 for M > 1 tokens: activations quantized token by token, then one GEMM pass (eq. 40–43). */
-  private runGemmW4A8(X: Float32Array, M: number, y: Float32Array, argument: string): void {
+  /** W4A8 for M > 1 tokens: activations quantized token by token, then one GEMM pass (eq. 40–43); pairs: the simd128 pair kernel (no scratch). */
+  private runGemmW4A8(X: Float32Array, M: number, y: Float32Array, argument: string, pairs: boolean): void {
     const packed = this.byteOffset;
     const { N, K, Kp, groups, groupSize: G } = this;
     const xBytes = part(4 * Kp), aBytes = part(2 * Kp * M), cBytes = part(4 * groups * M), gBytes = part(16 * groups * M);
@@ -350,7 +355,8 @@ export class PackedInt4Matrix {
       const bad = k.q4_act_quantize(xOff, Kp, G, aOff + 2 * Kp * m, sOff + 16 * groups * m, cOff + 4 * groups * m, zOff + 16 * groups * m);
       if (bad >= 0) nonFinite(argument, m * K + bad, X[m * K + bad]!);
     }
-    (this.asymmetric ? k.q4_gemm_4x32__asym : k.q4_gemm_4x32__sym)(packed, aOff, sOff, cOff, zOff, oOff, M, N, Kp, G, tOff);
+    if (pairs) (this.asymmetric ? k.q4_gemm_2x4x32__asym : k.q4_gemm_2x4x32__sym)(packed, aOff, sOff, cOff, zOff, oOff, M, N, Kp, G);
+    else (this.asymmetric ? k.q4_gemm_4x32__asym : k.q4_gemm_4x32__sym)(packed, aOff, sOff, cOff, zOff, oOff, M, N, Kp, G, tOff);
     y.set(mem.f32(oOff, M * N));
   }
 

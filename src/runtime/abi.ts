@@ -76,6 +76,8 @@ export interface KernelExports extends CalibrateKernelExports {}
 /** Packed int4 kernels (assembly/gemv/q4-*.ts; docs/quantization.md eq. 40–44). */
 export type Q4GemvFn = (packed: number, xq: number, xs: number, xcorr: number, xsum: number, out: number, N: number, Kp: number, G: number) => void;
 export type Q4GemmFn = (packed: number, xq: number, xs: number, xcorr: number, xsum: number, out: number, M: number, N: number, Kp: number, G: number, tmp: number) => void;
+/** Q4GemmFn without scratch (the two-token register-sharing GEMM). */
+export type Q4Gemm2Fn = (packed: number, xq: number, xs: number, xcorr: number, xsum: number, out: number, M: number, N: number, Kp: number, G: number) => void;
 export type Q4F32GemvFn = (packed: number, xp: number, xc: number, xs: number, out: number, N: number, Kp: number, G: number) => void;
 export interface Int4KernelExports {
   q4_gemv_4x32__sym: Q4GemvFn;
@@ -86,6 +88,9 @@ export interface Int4KernelExports {
   /** M tokens at once; tmp: (G/32)·256 + 16·M bytes of scratch. */
   q4_gemm_4x32__sym: Q4GemmFn;
   q4_gemm_4x32__asym: Q4GemmFn;
+  /** simd128: M tokens, two per pass sharing each weight load and unpack; G must be 32; no scratch. */
+  q4_gemm_2x4x32__sym: Q4Gemm2Fn;
+  q4_gemm_2x4x32__asym: Q4Gemm2Fn;
   q4_gemv_4x32__groupsums(packed: number, xq: number, xcorr: number, out: number, N: number, Kp: number, G: number, asym: number): void;
   /** Per-group int8 quantization of Kp (zero-padded) floats into the W4A8 activation layout; first NaN/±Inf index or −1. */
   q4_act_quantize(x: number, Kp: number, G: number, xq: number, sx: number, xcorr: number, xsum: number): number;
