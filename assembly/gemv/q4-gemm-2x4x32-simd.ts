@@ -39,7 +39,7 @@
 //   0.70–0.79×), four tokens with partial sums in scratch (= pairs, 1.00–1.03×), fewer pins
 //   (0.78–0.83×), the same pair step for G = 64 / 128 (0.88–1.10×, not used).
 import { ACT_BYTES, finishGroup, storeRowsF32 } from './q4-common';
-import { panelStep32, panelStepBlocks, PIN } from './q4-gemv-4x32-simd';
+import { PIN, tokenPanel32 } from './q4-gemv-4x32-simd';
 
 /** One row's 32-k sum for one token from the row's four unpacked vectors (activations loaded at xp). */
 // @ts-ignore: decorator
@@ -106,25 +106,6 @@ import { panelStep32, panelStepBlocks, PIN } from './q4-gemv-4x32-simd';
   } while (xa < xEnd);
   storeRowsF32(outA, accA, rows);
   storeRowsF32(outB, accB, rows);
-}
-
-/** One token over one panel, the GEMV's G = 32 step (odd last token; every token in the relaxed build). */
-// @ts-ignore: decorator
-@inline function tokenPanel32(asym: bool, w: usize, xp: usize, sp: usize, cp: usize, zp: usize, groups: usize, out: usize, rows: i32): void {
-  const stride: usize = asym ? 96 : 80;
-  const xEnd = xp + (groups << 5) * ACT_BYTES;
-  let acc = f32x4.splat(0);
-  do {
-    const x0 = v128.load(xp), x1 = v128.load(xp, 16);
-    const x2 = ASC_FEATURE_RELAXED_SIMD ? x0 : v128.load(xp, 32), x3 = ASC_FEATURE_RELAXED_SIMD ? x1 : v128.load(xp, 48);
-    acc = panelStep32(asym, w, x0, x1, x2, x3, cp, sp, zp, acc);
-    w += stride;
-    xp += 32 * ACT_BYTES;
-    sp += 16;
-    cp += 4;
-    zp += 16;
-  } while (xp < xEnd);
-  storeRowsF32(out, acc, rows);
 }
 
 // @ts-ignore: decorator

@@ -77,29 +77,58 @@ export const PIN: usize = 16;
   }
 }
 
+/**
+ * G = 32, one token over one 4-row panel: the whole K, then the `rows` (≥ 1) results at out.
+ * The single-stream GEMV's loop body, and the GEMMs' odd last token (q4-gemm-2x4x32-simd.ts).
+ */
+// @ts-ignore: decorator
+@inline export function tokenPanel32(asym: bool, w: usize, xp: usize, sp: usize, cp: usize, zp: usize, groups: usize, out: usize, rows: i32): void {
+  const stride: usize = asym ? 96 : 80;
+  const xEnd = xp + (groups << 5) * ACT_BYTES;
+  let acc = f32x4.splat(0);
+  do {
+    const x0 = v128.load(xp), x1 = v128.load(xp, 16);
+    const x2 = ASC_FEATURE_RELAXED_SIMD ? x0 : v128.load(xp, 32), x3 = ASC_FEATURE_RELAXED_SIMD ? x1 : v128.load(xp, 48);
+    acc = panelStep32(asym, w, x0, x1, x2, x3, cp, sp, zp, acc);
+    w += stride;
+    xp += 32 * ACT_BYTES;
+    sp += 16;
+    cp += 4;
+    zp += 16;
+  } while (xp < xEnd);
+  storeRowsF32(out, acc, rows);
+}
+
 /** G = 32, one weight stream (N ≤ 4, or the odd last panel of the two-stream pass). */
 // @ts-ignore: decorator
 @inline function gemvQ4One32(asym: bool, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32): void {
   const groups = <usize>(Kp >> 5);
-  const stride: usize = asym ? 96 : 80;
-  const xEnd = xq + (groups << 5) * ACT_BYTES;
+  const panelBytes = groups * (asym ? 96 : 80);
   let w = packed;
   for (let row = 0; row < N; row += 4) {
-    let acc = f32x4.splat(0);
-    let xp = xq, sp = xs, cp = xcorr, zp = xsum;
-    do {
-      const x0 = v128.load(xp), x1 = v128.load(xp, 16);
-      const x2 = ASC_FEATURE_RELAXED_SIMD ? x0 : v128.load(xp, 32), x3 = ASC_FEATURE_RELAXED_SIMD ? x1 : v128.load(xp, 48);
-      acc = panelStep32(asym, w, x0, x1, x2, x3, cp, sp, zp, acc);
-      w += stride;
-      xp += 32 * ACT_BYTES;
-      sp += 16;
-      cp += 4;
-      zp += 16;
-    } while (xp < xEnd);
-    storeRowsF32(out, acc, N - row);
+    tokenPanel32(asym, w, xq, xs, xcorr, xsum, groups, out, N - row);
+    w += panelBytes;
     out += 16;
   }
+}
+
+/**
+ * simd128: the exact sums of one 4-row 32-k block at w, [D(r0), D(r1), D(r2), D(r3)], with hsum4
+ * written out by halves and dead stores at PIN after row 0, the pair sum of rows 0–1 and row 2,
+ * so V8 finishes each row before the next one's loads (see panelStep32 for why).
+ */
+// @ts-ignore: decorator
+@inline function pinnedSums32(w: usize, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  const r0 = rowSum32(v128.load(w), x0, x1, x2, x3);
+  v128.store(PIN, r0);
+  const r1 = rowSum32(v128.load(w, 16), x0, x1, x2, x3);
+  const t0 = i32x4.add(v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), v128.shuffle<i32>(r0, r1, 2, 6, 3, 7));
+  v128.store(PIN, t0);
+  const r2 = rowSum32(v128.load(w, 32), x0, x1, x2, x3);
+  v128.store(PIN, r2);
+  const r3 = rowSum32(v128.load(w, 48), x0, x1, x2, x3);
+  const t1 = i32x4.add(v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), v128.shuffle<i32>(r2, r3, 2, 6, 3, 7));
+  return i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
 }
 
 /**
@@ -119,17 +148,7 @@ export const PIN: usize = 16;
     h = hsum4i16(rowBlockRelaxed(v128.load(w), x0, x1), rowBlockRelaxed(v128.load(w, 16), x0, x1),
       rowBlockRelaxed(v128.load(w, 32), x0, x1), rowBlockRelaxed(v128.load(w, 48), x0, x1));
   } else {
-    // hsum4 written out by halves so the pair sum of rows 0–1 can be pinned (ends their ranges)
-    const r0 = rowSum32(v128.load(w), x0, x1, x2, x3);
-    v128.store(PIN, r0);
-    const r1 = rowSum32(v128.load(w, 16), x0, x1, x2, x3);
-    const t0 = i32x4.add(v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), v128.shuffle<i32>(r0, r1, 2, 6, 3, 7));
-    v128.store(PIN, t0);
-    const r2 = rowSum32(v128.load(w, 32), x0, x1, x2, x3);
-    v128.store(PIN, r2);
-    const r3 = rowSum32(v128.load(w, 48), x0, x1, x2, x3);
-    const t1 = i32x4.add(v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), v128.shuffle<i32>(r2, r3, 2, 6, 3, 7));
-    h = i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
+    h = pinnedSums32(w, x0, x1, x2, x3);
   }
   const a = finishGroup(asym, i32x4.add(h, v128.load32_splat(cp)), w + 64, sp, zp, acc);
   v128.store(PIN, a);
@@ -152,16 +171,7 @@ export const PIN: usize = 16;
         rowBlockRelaxed(v128.load(w, 32), x0, x1), rowBlockRelaxed(v128.load(w, 48), x0, x1)));
     } else {
       const x2 = v128.load(xp, 32), x3 = v128.load(xp, 48);
-      const r0 = rowSum32(v128.load(w), x0, x1, x2, x3);
-      v128.store(PIN, r0);
-      const r1 = rowSum32(v128.load(w, 16), x0, x1, x2, x3);
-      const t0 = i32x4.add(v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), v128.shuffle<i32>(r0, r1, 2, 6, 3, 7));
-      v128.store(PIN, t0);
-      const r2 = rowSum32(v128.load(w, 32), x0, x1, x2, x3);
-      v128.store(PIN, r2);
-      const r3 = rowSum32(v128.load(w, 48), x0, x1, x2, x3);
-      const t1 = i32x4.add(v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), v128.shuffle<i32>(r2, r3, 2, 6, 3, 7));
-      h = i32x4.add(h, i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7)));
+      h = i32x4.add(h, pinnedSums32(w, x0, x1, x2, x3));
     }
     w += 64;
     xp += 32 * ACT_BYTES;
