@@ -5,6 +5,8 @@
  * the one chosen and must match the baseline instance sharing its memory.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { init, backend, IntquantError, InvalidArgumentError, PackedInt4Matrix } from '../src/index.js';
 import { rt } from '../src/runtime/wasm.js';
 import { Rng } from '../src/data/random.js';
@@ -24,6 +26,33 @@ describe('backend selection', () => {
     await expect(init({ backend: other })).rejects.toThrow(IntquantError);
     await expect(init({ backend: other })).rejects.toThrow(/already initialised/);
     expect((await init({ backend: 'auto' })).backend).toBe(backend());
+  });
+});
+
+describe('experimentalRelaxedSimd: turning on the V8 flag from init()', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  // a fresh process without --experimental-wasm-relaxed-simd: the flag is process-wide state
+  const child = (code: string, env: Record<string, string> = {}) => JSON.parse(execFileSync(process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', `import { init, backend } from './src/index.ts'; ${code}`],
+    { cwd: root, encoding: 'utf8', timeout: 60_000, env: { ...process.env, INTQUANT_BACKEND: '', ...env } }).trim().split('\n').pop()!);
+
+  it('selects the self-tested relaxed build only when asked (option or environment variable)', () => {
+    // whether the child's engine has relaxed SIMD without the flag (Node ≥ 22), checked before init()
+    const off = child(`import { readFileSync } from 'node:fs'; const has = WebAssembly.validate(readFileSync('build/intquant-relaxed.wasm'));
+      const r = await init(); console.log(JSON.stringify([has, backend(), r.relaxedUnavailable ?? null]));`);
+    const on = child(`await init({ experimentalRelaxedSimd: true }); console.log(JSON.stringify([backend()]));`);
+    const viaEnv = child(`await init(); console.log(JSON.stringify([backend()]));`, { INTQUANT_EXPERIMENTAL_RELAXED_SIMD: '1' });
+    expect(on).toEqual(['relaxed-simd']);
+    expect(viaEnv).toEqual(['relaxed-simd']);
+    if (off[0]) expect(off).toEqual([true, 'relaxed-simd', null]);
+    else expect(off).toEqual([false, 'simd128', expect.stringMatching(/experimentalRelaxedSimd: true/)]);
+  });
+
+  it('rejects a bad option or environment value, naming it', () => {
+    const bad = child(`try { await init({ experimentalRelaxedSimd: 'yes' }); console.log('null'); } catch (e) { console.log(JSON.stringify(e.message)); }`);
+    expect(bad).toMatch(/experimentalRelaxedSimd.*true or false/);
+    const badEnv = child(`try { await init(); console.log('null'); } catch (e) { console.log(JSON.stringify(e.message)); }`, { INTQUANT_EXPERIMENTAL_RELAXED_SIMD: 'on' });
+    expect(badEnv).toMatch(/INTQUANT_EXPERIMENTAL_RELAXED_SIMD.*1 or 0/);
   });
 });
 

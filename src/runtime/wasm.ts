@@ -9,6 +9,7 @@
  * baseline build (src/runtime/selftest.ts); both instances share one memory.
  */
 import { readFileSync, existsSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { instantiate } from '@assemblyscript/loader';
@@ -53,6 +54,14 @@ export interface InitOptions {
    * and self-tested, else SIMD128. 'simd128' forces the baseline; 'relaxed-simd' requires it.
    */
   backend?: 'auto' | Backend;
+  /**
+   * Node 20 has relaxed SIMD only behind V8's `--experimental-wasm-relaxed-simd`. With `true` (or
+   * INTQUANT_EXPERIMENTAL_RELAXED_SIMD=1), init() turns that flag on for this process when the
+   * engine does not validate the relaxed build, then validates again; the build must still pass
+   * its self-test. Off by default: it changes an engine setting for the whole process (every
+   * module compiled afterwards may use relaxed SIMD). Ignored with backend 'simd128'.
+   */
+  experimentalRelaxedSimd?: boolean;
 }
 
 async function instantiateBuild(bytes: Uint8Array, memory: WebAssembly.Memory): Promise<KernelExports> {
@@ -67,6 +76,36 @@ async function instantiateBuild(bytes: Uint8Array, memory: WebAssembly.Memory): 
   return exports as unknown as KernelExports;
 }
 
+/** Whether to turn on V8's relaxed-SIMD flag: the option, else INTQUANT_EXPERIMENTAL_RELAXED_SIMD (1/0). */
+function flagRequested(options: InitOptions): boolean {
+  if (options.experimentalRelaxedSimd !== undefined) {
+    if (typeof options.experimentalRelaxedSimd !== 'boolean') {
+      throw new InvalidArgumentError('experimentalRelaxedSimd', `must be true or false, got ${String(options.experimentalRelaxedSimd)}`);
+    }
+    return options.experimentalRelaxedSimd;
+  }
+  const env = process.env.INTQUANT_EXPERIMENTAL_RELAXED_SIMD;
+  if (env === undefined || env === '' || env === '0') return false;
+  if (env === '1') return true;
+  throw new InvalidArgumentError('INTQUANT_EXPERIMENTAL_RELAXED_SIMD', `must be 1 or 0, got '${env}'`);
+}
+
+/**
+ * Validate the relaxed build; if the engine refuses it and the caller allowed it, turn on V8's
+ * experimental relaxed-SIMD flag (Node 20) and validate once more.
+ */
+function validateRelaxed(bytes: Buffer, allowFlag: boolean): string | undefined {
+  if (WebAssembly.validate(bytes)) return undefined;
+  const missing = 'this engine does not support relaxed SIMD (Node ≥ 22, or Node 20 with --experimental-wasm-relaxed-simd or init({ experimentalRelaxedSimd: true }))';
+  if (!allowFlag) return missing;
+  try {
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch (e) {
+    return `${missing}; setting the V8 flag failed: ${(e as Error).message}`;
+  }
+  return WebAssembly.validate(bytes) ? undefined : `${missing}; the V8 flag --experimental-wasm-relaxed-simd was set but did not enable it`;
+}
+
 function requestedBackend(options: InitOptions): 'auto' | Backend {
   const b = options.backend ?? (process.env.INTQUANT_BACKEND || 'auto');
   if (b !== 'auto' && b !== 'simd128' && b !== 'relaxed-simd') {
@@ -75,7 +114,7 @@ function requestedBackend(options: InitOptions): 'auto' | Backend {
   return b;
 }
 
-async function load(want: 'auto' | Backend): Promise<Runtime> {
+async function load(want: 'auto' | Backend, allowFlag: boolean): Promise<Runtime> {
   const basePath = findBuild('intquant.wasm');
   if (!basePath) {
     throw new IntquantError('IQ_WASM_MISSING', 'build/intquant.wasm not found: run `npm run asbuild` (npm install does it for you)');
@@ -89,8 +128,9 @@ async function load(want: 'auto' | Backend): Promise<Runtime> {
   if (!relaxedPath) why = 'build/intquant-relaxed.wasm not found';
   else {
     const bytes = readFileSync(relaxedPath);
-    if (!WebAssembly.validate(bytes)) {
-      why = 'this engine does not support relaxed SIMD (Node ≥ 22, or Node 20 with --experimental-wasm-relaxed-simd)';
+    const invalid = validateRelaxed(bytes, allowFlag);
+    if (invalid !== undefined) {
+      why = invalid;
     } else {
       const relaxed = await instantiateBuild(bytes, memory);
       const failure = relaxedSelfTest(relaxed, baseline, mem);
@@ -105,7 +145,8 @@ async function load(want: 'auto' | Backend): Promise<Runtime> {
 /** Load and instantiate the kernels. Idempotent: later calls return the same runtime. */
 export async function init(options: InitOptions = {}): Promise<Runtime> {
   const want = requestedBackend(options);
-  pending ??= load(want).then((r) => (runtime = r));
+  const allowFlag = flagRequested(options);
+  pending ??= load(want, allowFlag).then((r) => (runtime = r));
   let rt: Runtime;
   try {
     rt = await pending;
