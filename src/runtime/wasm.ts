@@ -94,7 +94,7 @@ function flagRequested(options: InitOptions): boolean {
  * Validate the relaxed build; if the engine refuses it and the caller allowed it, turn on V8's
  * experimental relaxed-SIMD flag (Node 20) and validate once more.
  */
-function validateRelaxed(bytes: Buffer, allowFlag: boolean): string | undefined {
+function validateRelaxed(bytes: Uint8Array<ArrayBuffer>, allowFlag: boolean): string | undefined {
   if (WebAssembly.validate(bytes)) return undefined;
   const missing = 'this engine does not support relaxed SIMD (Node ≥ 22, or Node 20 with --experimental-wasm-relaxed-simd or init({ experimentalRelaxedSimd: true }))';
   if (!allowFlag) return missing;
