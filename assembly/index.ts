@@ -32,7 +32,7 @@ export { f32_qs8_dynamic } from './gemv/f32-qs8-dynamic-simd';
 export { qs32_f32_scale_bias } from './output/qs32-f32-scale-bias-simd';
 // Packed int4 GEMV: W4A8 and weight-only W4A32 (docs/quantization.md eq. 40–44; layout in the kernel files).
 export {
-  q4_gemv_4x32__sym, q4_gemv_4x32__asym, q4_gemv_4x32_2s__sym, q4_gemv_4x32_2s__asym, q4_gemv_4x32__groupsums,
+  q4_gemv_4x32__sym, q4_gemv_4x32__asym, q4_gemv_4x32_ms__sym, q4_gemv_4x32_ms__asym, q4_gemv_4x32__groupsums,
 } from './gemv/q4-gemv-4x32-simd';
 export { q4_gemm_4x32__sym, q4_gemm_4x32__asym } from './gemv/q4-gemm-4x32-simd';
 export { q4_gemm_2x4x32__sym, q4_gemm_2x4x32__asym } from './gemv/q4-gemm-2x4x32-simd';

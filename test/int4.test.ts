@@ -173,8 +173,11 @@ describe('PackedInt4Matrix: GEMV accuracy', () => {
   });
 });
 
-describe('two-stream GEMV = one-stream GEMV, bit for bit', () => {
-  it.each([[1, 64, 32], [5, 96, 32], [8, 200, 64], [9, 300, 128], [12, 40, 32], [131, 256, 256]])('N=%i K=%i G=%i', (N, K, G) => {
+// the three-stream kernel does ⌊P/3⌋ panels per stream, then the P mod 3 left over with two
+// streams or one: the N below give every remainder, with a partial last panel in each path
+describe('multi-stream GEMV = one-stream GEMV, bit for bit', () => {
+  it.each([[1, 64, 32], [5, 96, 32], [8, 200, 64], [9, 300, 128], [12, 40, 32], [16, 96, 32], [18, 64, 64], [20, 128, 128],
+    [25, 256, 128], [29, 160, 32], [14, 320, 64], [131, 256, 256], [131, 96, 32], [133, 192, 64]])('N=%i K=%i G=%i', (N, K, G) => {
     for (const signed of [true, false]) {
       const rng = new Rng(N * 13 + K);
       const w = randomWeights(rng, N, K, G, signed);
@@ -188,7 +191,7 @@ describe('two-stream GEMV = one-stream GEMV, bit for bit', () => {
         mem.f32(x, K).set(rng.gaussianArray(K));
         k.q4_act_quantize(x, Kp, G, a, s, c, z);
         (m.asymmetric ? k.q4_gemv_4x32__asym : k.q4_gemv_4x32__sym)(m.byteOffset, a, s, c, z, o1, N, Kp, G);
-        (m.asymmetric ? k.q4_gemv_4x32_2s__asym : k.q4_gemv_4x32_2s__sym)(m.byteOffset, a, s, c, z, o2, N, Kp, G);
+        (m.asymmetric ? k.q4_gemv_4x32_ms__asym : k.q4_gemv_4x32_ms__sym)(m.byteOffset, a, s, c, z, o2, N, Kp, G);
         expect(new Uint32Array(mem.memory.buffer, o2, N)).toEqual(new Uint32Array(mem.memory.buffer, o1, N));
       } finally {
         for (const b of bufs) mem.release(b);

@@ -38,10 +38,12 @@
 // ALIGNMENT  packed 64 B (allocator); the rest 16 B. OVER-READ none.
 // ACCUMULATOR int32 per group: |4096·nibble·xq| ≤ 4096·15·127 ≈ 2^22.9 per product, ≤ G = 256
 //            products per row → < 2^31: no overflow. Float32 across groups.
-// SPEED NOTES  4 rows per pass share the 4 activation loads (both panels' 8 rows in the
-//   two-stream G = 32 loop, which has its own entry: no group-size test and no block loop inside;
-//   panel A is finished before panel B). G = 64 and 128: entries with a constant block count,
-//   each 32-k block summed and reduced like G = 32, panel A's group finished before panel B's
+// SPEED NOTES  4 rows per pass share the 4 activation loads (every stream's rows in the
+//   multi-stream G = 32 loop, which has its own entry: no group-size test and no block loop
+//   inside; each stream's panel step is finished before the next stream's loads). N > 4: three
+//   panel streams for G = 32 and 64 (1.02–1.14× two from DRAM: more requests in flight), two for
+//   G = 128 and 256. G = 64 and 128: entries with a constant block count, each 32-k block summed
+//   and reduced like G = 32, one stream's group finished before the next one's
 //   (1.2× and 1.04–1.16× the loop below). G = 256: the generic loop (rows summed across one
 //   32-k block per inner iteration, one hsum per group), 3–6 % faster there. Variants
 //   tried (docs/kernels.md): six unpack ops (three shifts) per block instead of four masks:
@@ -99,7 +101,7 @@ export const PIN: usize = 16;
   storeRowsF32(out, acc, rows);
 }
 
-/** G = 32, one weight stream (N ≤ 4, or the odd last panel of the two-stream pass). */
+/** G = 32, one weight stream (N ≤ 4, or the last panel the multi-stream pass leaves). */
 // @ts-ignore: decorator
 @inline function gemvQ4One32(asym: bool, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32): void {
   const groups = <usize>(Kp >> 5);
@@ -182,44 +184,43 @@ export const PIN: usize = 16;
 }
 
 /**
- * G = 32·B, B ≥ 2, two weight streams (panels p and p + P/2): panel A's whole group (B blocks,
- * each summed and reduced like the G = 32 step) is finished before panel B's.
+ * G = 32·B, B ≥ 2, S weight streams (S = 2 or 3): the first S·⌊P/S⌋ panels split into S runs,
+ * panel p of run r at p + r·⌊P/S⌋; each step does one group of every stream's panel, stream by
+ * stream (each group's B blocks summed and reduced like the G = 32 step, then scaled and pinned,
+ * before the next stream's loads). Returns the number of panels done; the caller finishes the
+ * rest (fewer than S) with fewer streams.
  */
 // @ts-ignore: decorator
-@inline function gemvQ4TwoStreamsG(asym: bool, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
+@inline function gemvQ4StreamsG(asym: bool, S: i32, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): i32 {
   const B = G >> 5;
   const groups = <usize>(Kp / G);
   const stride: usize = (<usize>G << 1) + (asym ? 32 : 16);
-  const panels = (N + 3) >> 2;
-  const half = panels >> 1;
+  const run = ((N + 3) >> 2) / S;
   const panelBytes = groups * stride;
+  const gap = <usize>run * panelBytes;
   const xEnd = xq + <usize>Kp * ACT_BYTES;
-  for (let p = 0; p < half; p++) {
-    const q = p + half;
+  for (let p = 0; p < run; p++) {
     let w = packed + <usize>p * panelBytes;
-    let v = packed + <usize>q * panelBytes;
-    let accA = f32x4.splat(0), accB = f32x4.splat(0);
+    let a0 = f32x4.splat(0), a1 = a0, a2 = a0;
     let xp = xq, sp = xs, cp = xcorr, zp = xsum;
     do {
-      accA = panelStepBlocks(asym, w, xp, B, cp, sp, zp, accA);
-      accB = panelStepBlocks(asym, v, xp, B, cp, sp, zp, accB);
+      a0 = panelStepBlocks(asym, w, xp, B, cp, sp, zp, a0);
+      a1 = panelStepBlocks(asym, w + gap, xp, B, cp, sp, zp, a1);
+      if (S > 2) a2 = panelStepBlocks(asym, w + 2 * gap, xp, B, cp, sp, zp, a2);
       w += stride;
-      v += stride;
       xp += <usize>G * ACT_BYTES;
       sp += 16;
       cp += 4;
       zp += 16;
     } while (xp < xEnd);
-    storeRowsF32(out + (<usize>p << 4), accA, N - (p << 2));
-    storeRowsF32(out + (<usize>q << 4), accB, N - (q << 2));
+    storeRowsF32(out + (<usize>p << 4), a0, N - (p << 2));
+    storeRowsF32(out + (<usize>(p + run) << 4), a1, N - ((p + run) << 2));
+    if (S > 2) storeRowsF32(out + (<usize>(p + 2 * run) << 4), a2, N - ((p + 2 * run) << 2));
   }
-  if (panels & 1) {
-    const p = panels - 1;
-    gemvQ4OneG(asym, packed + <usize>p * panelBytes, xq, xs, xcorr, xsum, out + (<usize>p << 4), N - (p << 2), Kp, G);
-  }
+  return S * run;
 }
 
-/** G = 32·B, B ≥ 2, one weight stream (N ≤ 4, or the odd last panel of the two-stream pass). */
+/** G = 32·B, B ≥ 2, one weight stream (N ≤ 4, or the last panel the multi-stream pass leaves). */
 // @ts-ignore: decorator
 @inline function gemvQ4OneG(asym: bool, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
   const B = G >> 5;
@@ -243,41 +244,59 @@ export const PIN: usize = 16;
 }
 
 /**
- * G = 32, two weight streams (panels p and p + P/2): one loop body per group, no block loop and
- * no group-size test inside; panel A is finished before panel B's weights are loaded.
+ * G = 32, S weight streams (S = 2 or 3): the first S·⌊P/S⌋ panels split into S runs, panel p of
+ * run r at p + r·⌊P/S⌋. One loop body per group: the activations loaded once for all streams,
+ * then each stream's panel step (pinned) in turn. Returns the number of panels done; the caller
+ * finishes the rest (fewer than S) with fewer streams.
  */
 // @ts-ignore: decorator
-@inline function gemvQ4TwoStreams32(asym: bool, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32): void {
+@inline function gemvQ4Streams32(asym: bool, S: i32, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32): i32 {
   const groups = <usize>(Kp >> 5);
   const stride: usize = asym ? 96 : 80;             // 64 packed bytes + scales (+ zero-point terms)
-  const panels = (N + 3) >> 2;
-  const half = panels >> 1;
+  const run = ((N + 3) >> 2) / S;
   const panelBytes = groups * stride;
+  const gap = <usize>run * panelBytes;
   const xEnd = xq + (groups << 5) * ACT_BYTES;
-  for (let p = 0; p < half; p++) {
-    const q = p + half;
+  for (let p = 0; p < run; p++) {
     let w = packed + <usize>p * panelBytes;
-    let v = packed + <usize>q * panelBytes;
-    let accA = f32x4.splat(0), accB = f32x4.splat(0);
+    let a0 = f32x4.splat(0), a1 = a0, a2 = a0;
     let xp = xq, sp = xs, cp = xcorr, zp = xsum;
     do {
       const x0 = v128.load(xp), x1 = v128.load(xp, 16);
       const x2 = ASC_FEATURE_RELAXED_SIMD ? x0 : v128.load(xp, 32), x3 = ASC_FEATURE_RELAXED_SIMD ? x1 : v128.load(xp, 48);
-      accA = panelStep32(asym, w, x0, x1, x2, x3, cp, sp, zp, accA);
-      accB = panelStep32(asym, v, x0, x1, x2, x3, cp, sp, zp, accB);
+      a0 = panelStep32(asym, w, x0, x1, x2, x3, cp, sp, zp, a0);
+      a1 = panelStep32(asym, w + gap, x0, x1, x2, x3, cp, sp, zp, a1);
+      if (S > 2) a2 = panelStep32(asym, w + 2 * gap, x0, x1, x2, x3, cp, sp, zp, a2);
       w += stride;
-      v += stride;
       xp += 32 * ACT_BYTES;
       sp += 16;
       cp += 4;
       zp += 16;
     } while (xp < xEnd);
-    storeRowsF32(out + (<usize>p << 4), accA, N - (p << 2));
-    storeRowsF32(out + (<usize>q << 4), accB, N - (q << 2));
+    storeRowsF32(out + (<usize>p << 4), a0, N - (p << 2));
+    storeRowsF32(out + (<usize>(p + run) << 4), a1, N - ((p + run) << 2));
+    if (S > 2) storeRowsF32(out + (<usize>(p + 2 * run) << 4), a2, N - ((p + 2 * run) << 2));
   }
-  if (panels & 1) {
-    const p = panels - 1;
-    gemvQ4One32(asym, packed + <usize>p * panelBytes, xq, xs, xcorr, xsum, out + (<usize>p << 4), N - (p << 2), Kp);
+  return S * run;
+}
+
+/**
+ * G = 32, 64 or 128, `streams` (2 or 3) panel streams over the first streams·⌊P/streams⌋ panels,
+ * then fewer over the rest: the panel range from panel `done` on is a matrix of its own.
+ */
+// @ts-ignore: decorator
+@inline function gemvQ4MultiStream(asym: bool, streams: i32, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
+  const panelBytes = <usize>(Kp / G) * ((<usize>G << 1) + (asym ? 32 : 16));
+  let done = 0;
+  for (let S = streams; S >= 1; S--) {
+    const w = packed + <usize>done * panelBytes, o = out + (<usize>done << 4), n = N - (done << 2);
+    if (n <= 0) return;
+    if (S == 1) {
+      if (G == 32) gemvQ4One32(asym, w, xq, xs, xcorr, xsum, o, n, Kp);
+      else gemvQ4OneG(asym, w, xq, xs, xcorr, xsum, o, n, Kp, G);
+    } else if (G == 32) done += S == 3 ? gemvQ4Streams32(asym, 3, w, xq, xs, xcorr, xsum, o, n, Kp) : gemvQ4Streams32(asym, 2, w, xq, xs, xcorr, xsum, o, n, Kp);
+    else if (G == 64) done += S == 3 ? gemvQ4StreamsG(asym, 3, w, xq, xs, xcorr, xsum, o, n, Kp, 64) : gemvQ4StreamsG(asym, 2, w, xq, xs, xcorr, xsum, o, n, Kp, 64);
+    else done += gemvQ4StreamsG(asym, 2, w, xq, xs, xcorr, xsum, o, n, Kp, 128);
   }
 }
 
@@ -345,17 +364,21 @@ export function q4_gemv_4x32__groupsums(packed: usize, xq: usize, xcorr: usize, 
   else gemvQ4(false, true, packed, xq, 0, xcorr, 0, out, N, Kp, G);
 }
 
-/** Two-stream variants (large matrices, from DRAM). */
-export function q4_gemv_4x32_2s__sym(packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
-  if (G == 32) gemvQ4TwoStreams32(false, packed, xq, xs, xcorr, xsum, out, N, Kp);
-  else if (G == 64) gemvQ4TwoStreamsG(false, packed, xq, xs, xcorr, xsum, out, N, Kp, 64);
-  else if (G == 128) gemvQ4TwoStreamsG(false, packed, xq, xs, xcorr, xsum, out, N, Kp, 128);
+/**
+ * Multi-stream variants (N > 4): G = 32 and 64 three panel streams (the last P mod 3 panels
+ * through two or one), G = 128 and 256 two streams (three measured 0.92–0.97× there). More
+ * streams keep more DRAM requests in flight (docs/kernels.md).
+ */
+export function q4_gemv_4x32_ms__sym(packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
+  if (G == 32) gemvQ4MultiStream(false, 3, packed, xq, xs, xcorr, xsum, out, N, Kp, 32);
+  else if (G == 64) gemvQ4MultiStream(false, 3, packed, xq, xs, xcorr, xsum, out, N, Kp, 64);
+  else if (G == 128) gemvQ4MultiStream(false, 2, packed, xq, xs, xcorr, xsum, out, N, Kp, 128);
   else gemvQ4TwoStreams(false, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
 }
 
-export function q4_gemv_4x32_2s__asym(packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
-  if (G == 32) gemvQ4TwoStreams32(true, packed, xq, xs, xcorr, xsum, out, N, Kp);
-  else if (G == 64) gemvQ4TwoStreamsG(true, packed, xq, xs, xcorr, xsum, out, N, Kp, 64);
-  else if (G == 128) gemvQ4TwoStreamsG(true, packed, xq, xs, xcorr, xsum, out, N, Kp, 128);
+export function q4_gemv_4x32_ms__asym(packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
+  if (G == 32) gemvQ4MultiStream(true, 3, packed, xq, xs, xcorr, xsum, out, N, Kp, 32);
+  else if (G == 64) gemvQ4MultiStream(true, 3, packed, xq, xs, xcorr, xsum, out, N, Kp, 64);
+  else if (G == 128) gemvQ4MultiStream(true, 2, packed, xq, xs, xcorr, xsum, out, N, Kp, 128);
   else gemvQ4TwoStreams(true, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
 }

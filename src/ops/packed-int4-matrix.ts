@@ -325,9 +325,9 @@ export class PackedInt4Matrix {
       if (acts === 'int8') {
         const bad = k.q4_act_quantize(xOff, Kp, G, aOff, g0, g1, g2);
         if (bad >= 0) nonFinite(argument, m * K + bad, X[m * K + bad]!);
-        // two panel streams at once measured faster at every size with N > 4 (docs/kernels.md)
+        // several panel streams at once (three for G = 32 and 64) measured faster at every size with N > 4 (docs/kernels.md)
         const gemv = N > 4
-          ? (this.asymmetric ? k.q4_gemv_4x32_2s__asym : k.q4_gemv_4x32_2s__sym)
+          ? (this.asymmetric ? k.q4_gemv_4x32_ms__asym : k.q4_gemv_4x32_ms__sym)
           : (this.asymmetric ? k.q4_gemv_4x32__asym : k.q4_gemv_4x32__sym);
         gemv(packed, aOff, g0, g1, g2, oOff, N, Kp, G);
       } else {

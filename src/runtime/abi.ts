@@ -83,8 +83,8 @@ export interface Int4KernelExports {
   q4_gemv_4x32__sym: Q4GemvFn;
   q4_gemv_4x32__asym: Q4GemvFn;
   /** Two weight streams (panel p with p + P/2): same results, better from DRAM. */
-  q4_gemv_4x32_2s__sym: Q4GemvFn;
-  q4_gemv_4x32_2s__asym: Q4GemvFn;
+  q4_gemv_4x32_ms__sym: Q4GemvFn;
+  q4_gemv_4x32_ms__asym: Q4GemvFn;
   /** M tokens at once; tmp: (G/32)·256 + 16·M bytes of scratch. */
   q4_gemm_4x32__sym: Q4GemmFn;
   q4_gemm_4x32__asym: Q4GemmFn;
