@@ -119,11 +119,13 @@ export interface Contender {
 }
 
 /**
- * Time several contenders in interleaved rounds (A B C, A B C, …), each round getting
- * maxTime/rounds seconds per contender. All samples pool into the median and spread; each
- * round's median is kept so makeRow can pair rounds: on a shared VM whose memory bandwidth
- * drifts by ±30 % over seconds, a ratio of two back-to-back medians taken minutes apart is
- * mostly drift, while the per-round ratios see the same conditions.
+ * Time several contenders in interleaved rounds, the order reversed every other round
+ * (A B C, C B A, A B C, …), each round getting maxTime/rounds seconds per contender. All samples
+ * pool into the median and spread; each round's median is kept so makeRow can pair rounds: on a
+ * shared VM whose memory bandwidth drifts by ±30 % over seconds, a ratio of two back-to-back
+ * medians taken minutes apart is mostly drift, while the per-round ratios see the same
+ * conditions. The reversal cancels position: here the first contender after another one's
+ * DRAM-bound run measured 2–8 % slower than in second place (docs/kernels.md).
  */
 export async function measureInterleaved(contenders: Contender[], opts: SuiteOptions): Promise<Timing[]> {
   const rounds = Math.max(1, Math.floor(opts.rounds ?? 4));
@@ -133,7 +135,8 @@ export async function measureInterleaved(contenders: Contender[], opts: SuiteOpt
   const pooled = contenders.map(() => [] as number[]);
   const medians = contenders.map(() => [] as number[]);
   for (let r = 0; r < rounds; r++) {
-    for (let i = 0; i < contenders.length; i++) {
+    for (let j = 0; j < contenders.length; j++) {
+      const i = r & 1 ? contenders.length - 1 - j : j;
       const c = contenders[i]!;
       const budget = (c.maxTime ?? opts.maxTime) / rounds;
       const samples = c.async

@@ -67,4 +67,14 @@ describe('measureInterleaved', () => {
     expect(row.rounds).toBe(3);
     expect(ta!.rounds!.every((v) => v > 0) && tb!.rounds!.every((v) => v > 0)).toBe(true);
   });
+
+  it('reverses the order every other round (position cancels in the paired ratios)', async () => {
+    const seen: string[] = [];
+    const mark = (name: string) => () => { if (seen.at(-1) !== name) seen.push(name); };
+    await measureInterleaved([
+      { name: 'a', fn: mark('a') }, { name: 'b', fn: mark('b') }, { name: 'c', fn: mark('c') },
+    ], { maxTime: 0.03, rounds: 4, sizes: [] });
+    // warm-up a b c, then rounds a b c | c b a | a b c | c b a (repeats within a round collapse)
+    expect(seen.join('')).toBe('abc' + 'abc' + 'ba' + 'bc' + 'ba');
+  });
 });
