@@ -173,8 +173,8 @@ describe('PackedInt4Matrix: GEMV accuracy', () => {
   });
 });
 
-// the three-stream kernel does ⌊P/3⌋ panels per stream, then the P mod 3 left over with two
-// streams or one: the N below give every remainder, with a partial last panel in each path
+// the three-stream kernel does ⌊P/3⌋ panels per stream, then the P mod 3 left over with one
+// stream: the N below give every remainder, with a partial last panel in each path
 describe('multi-stream GEMV = one-stream GEMV, bit for bit', () => {
   it.each([[1, 64, 32], [5, 96, 32], [8, 200, 64], [9, 300, 128], [12, 40, 32], [16, 96, 32], [18, 64, 64], [20, 128, 128],
     [25, 256, 128], [29, 160, 32], [14, 320, 64], [131, 256, 256], [131, 96, 32], [133, 192, 64]])('N=%i K=%i G=%i', (N, K, G) => {

@@ -281,23 +281,20 @@ export const PIN: usize = 16;
 }
 
 /**
- * G = 32, 64 or 128, `streams` (2 or 3) panel streams over the first streams·⌊P/streams⌋ panels,
- * then fewer over the rest: the panel range from panel `done` on is a matrix of its own.
+ * G = 32, 64 or 128: `streams` (2 or 3) panel streams over the first streams·⌊P/streams⌋ panels,
+ * then one stream over the rest (at most 2 panels). Written without a loop over the stream count:
+ * binaryen merged `S == 3 ? f(3) : f(2)` into one body with a run-time S, which cost a branch
+ * and a spilled accumulator per step.
  */
 // @ts-ignore: decorator
 @inline function gemvQ4MultiStream(asym: bool, streams: i32, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
   const panelBytes = <usize>(Kp / G) * ((<usize>G << 1) + (asym ? 32 : 16));
-  let done = 0;
-  for (let S = streams; S >= 1; S--) {
-    const w = packed + <usize>done * panelBytes, o = out + (<usize>done << 4), n = N - (done << 2);
-    if (n <= 0) return;
-    if (S == 1) {
-      if (G == 32) gemvQ4One32(asym, w, xq, xs, xcorr, xsum, o, n, Kp);
-      else gemvQ4OneG(asym, w, xq, xs, xcorr, xsum, o, n, Kp, G);
-    } else if (G == 32) done += S == 3 ? gemvQ4Streams32(asym, 3, w, xq, xs, xcorr, xsum, o, n, Kp) : gemvQ4Streams32(asym, 2, w, xq, xs, xcorr, xsum, o, n, Kp);
-    else if (G == 64) done += S == 3 ? gemvQ4StreamsG(asym, 3, w, xq, xs, xcorr, xsum, o, n, Kp, 64) : gemvQ4StreamsG(asym, 2, w, xq, xs, xcorr, xsum, o, n, Kp, 64);
-    else done += gemvQ4StreamsG(asym, 2, w, xq, xs, xcorr, xsum, o, n, Kp, 128);
-  }
+  const done = G == 32 ? gemvQ4Streams32(asym, streams, packed, xq, xs, xcorr, xsum, out, N, Kp)
+    : gemvQ4StreamsG(asym, streams, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
+  const w = packed + <usize>done * panelBytes, o = out + (<usize>done << 4), n = N - (done << 2);
+  if (n <= 0) return;
+  if (G == 32) gemvQ4One32(asym, w, xq, xs, xcorr, xsum, o, n, Kp);
+  else gemvQ4OneG(asym, w, xq, xs, xcorr, xsum, o, n, Kp, G);
 }
 
 /**
@@ -366,7 +363,7 @@ export function q4_gemv_4x32__groupsums(packed: usize, xq: usize, xcorr: usize, 
 
 /**
  * Multi-stream variants (N > 4): G = 32 and 64 three panel streams (the last P mod 3 panels
- * through two or one), G = 128 and 256 two streams (three measured 0.92–0.97× there). More
+ * through one), G = 128 and 256 two streams (three measured 0.92–0.97× there). More
  * streams keep more DRAM requests in flight (docs/kernels.md).
  */
 export function q4_gemv_4x32_ms__sym(packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
