@@ -37,7 +37,10 @@ describe('quantization report (npm start)', () => {
       expect(await main(['report', '--json'])).toBe(0);
       const parsed = JSON.parse(String(log.mock.calls[0]![0]));
       expect(parsed.rows).toHaveLength(8);
+      log.mockClear();
       expect(await main(['--help'])).toBe(0);
+      // the help names the environment variables that choose the kernel build
+      expect(String(log.mock.calls[0]![0])).toMatch(/INTQUANT_BACKEND=auto\|simd128\|relaxed-simd[\s\S]*INTQUANT_EXPERIMENTAL_RELAXED_SIMD=1/);
     } finally {
       log.mockRestore();
     }

@@ -37,7 +37,13 @@ ${COMMANDS.map((c) => `  ${c.synopsis}`).join('\n')}
   intquant --help | --version
 
 With no command, intquant runs \`demo\` (what \`npm start\` prints).
-Exit codes: 0 ok, 1 failure (one-line reason on stderr), 2 usage error.`;
+Exit codes: 0 ok, 1 failure (one-line reason on stderr), 2 usage error.
+
+environment:
+  INTQUANT_BACKEND=auto|simd128|relaxed-simd   which kernel build runs (default auto: relaxed SIMD
+                                               when the engine has it and it passes its self-test)
+  INTQUANT_EXPERIMENTAL_RELAXED_SIMD=1         Node 20: turn on V8's relaxed-SIMD flag in this
+                                               process so auto can pick the relaxed build`;
 }
 
 /** Run one command line; resolves to the exit code, throws UsageError (exit 2) or other errors (exit 1). */
