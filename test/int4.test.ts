@@ -83,16 +83,18 @@ describe('q4-act-quantize kernel vs the scalar reference (eq. 43)', () => {
             .toEqual([code(b + L), code(b + 16 + L), code(b + 8 + L), code(b + 24 + L)]);
         }
       } else {
+        // telescoped for the shift unpack: y0 = q[L], y_j = q[8j+L] − 16·q[8(j−1)+L]
         for (let k = 0; k < Kp; k++) {
-          const j = k & 31, f = j < 8 ? 1 : j < 16 ? 256 : j < 24 ? 16 : 1;
-          expect(xa[k], `k=${k}`).toBe(code(k) * f);
+          const j = k & 31;
+          expect(xa[k], `k=${k}`).toBe(j < 8 ? code(k) : code(k) - 16 * code(k - 8));
         }
       }
       for (let g = 0; g < groups; g++) {
-        let mid = 0, tot = 0;
-        for (let k = g * G; k < Math.min(K, (g + 1) * G); k++) { tot += ref.q[k]!; if ((k & 31) >= 8 && (k & 31) < 24) mid += ref.q[k]!; }
-        for (let l = 0; l < 4; l++) { expect(sx[4 * g + l]).toBe(Math.fround(ref.scales[g]! * (relaxed ? 4096 : 1))); expect(sum[4 * g + l]).toBe(relaxed ? tot / 4096 : tot); }
-        expect(corr[g]).toBe((relaxed ? -8 * tot : -32768 * mid) + 0);
+        // offset-binary nibbles: every k-offset (relaxed), k-offsets 0–23 (simd128)
+        let low = 0, tot = 0;
+        for (let k = g * G; k < Math.min(K, (g + 1) * G); k++) { tot += ref.q[k]!; if ((k & 31) < 24) low += ref.q[k]!; }
+        for (let l = 0; l < 4; l++) { expect(sx[4 * g + l]).toBe(Math.fround(ref.scales[g]! * 4096)); expect(sum[4 * g + l]).toBe(tot / 4096); }
+        expect(corr[g]).toBe(-8 * (relaxed ? tot : low) + 0);
       }
       mem.f32(xo, 1)[0] = NaN;
       expect(rt().kernels.q4_act_quantize(xo, Kp, G, a, s, c, z)).toBe(0);

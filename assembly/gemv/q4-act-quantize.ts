@@ -6,19 +6,22 @@
 //   for each group g of G consecutive k:
 //     sx[g]   = f32(max_k |x[k]| / 127)                    (0 for an all-zero group)
 //     q[k]    = round_half_even(f32(x[k] / sx[g])) ∈ [−127, 127]   (float32 division, as eq. 2)
-//     xq[k]   = q[k] · m(k mod 32),  m = 1 for 0–7, 256 for 8–15, 16 for 16–23, 1 for 24–31
-//               (the weight nibbles of k-offsets 8–15 and 16–23 are read as 16·u and 256·u:
-//                the activation carries the missing factor so every product is 4096·w·x)
-//     xcorr[g] = −32768·Σ_{k mod 32 ∈ 8..23} q[k]  (int32: −8·4096·Σ, added once to the four rows'
-//                horizontal sums, removing the +8 offset of those nibbles — eq. 41)
-//     xsum[g]  = Σ_k q[k]                            (for asymmetric weights, eq. 40)
+//     xq (simd128), per 32-k block four int16 vectors of 8, lane L (j = k mod 32):
+//               y0[L] = q[L],  y1[L] = q[8+L] − 16·q[L],  y2[L] = q[16+L] − 16·q[8+L],
+//               y3[L] = q[24+L] − 16·q[16+L]   (|y| ≤ 127 + 16·127 = 2159)
+//               so that P·y0 + (P>>4)·y1 + (P>>8)·y2 + (P>>12)·y3 = Σ_j u_j·q_j for the packed
+//               int16 lane P of nibbles u_0..u_3 (>> arithmetic; eq. 42: the kernel unpacks with
+//               three shifts and no masks)
+//     xcorr[g] = −8·Σ_{k mod 32 ∈ 0..23} q[k]  (int32, added once to the four rows' horizontal
+//                sums, removing the +8 offset of those nibbles — eq. 41)
+//     sx is stored ×4096 and xsum[g] = Σ_k q[k] / 4096 (the sums are in units of q·x while the
+//     packed weight scales are s/4096, eq. 42; powers of two scale exactly)
 //   Rounding: f32(x/s) + 1.5·2^23 rounds half to even in float32 (|x/s| ≤ 127.5 ≪ 2^22) and its
 //   bit pattern minus 0x4B400000 is the integer, so no float→int conversion is needed.
 //   Relaxed build (see q4-common.ts): xq holds int8 q, per 32-k block 32 bytes: bytes 2L, 2L+1 =
 //   q[L], q[16+L] then, 16 bytes on, q[8+L], q[24+L] (matching the nibble bytes the kernel
-//   splits out); xcorr[g] = −8·Σ_{k∈g} q[k] (every nibble is offset-binary there) and sx[g] is
-//   stored ×4096 and xsum[g] ÷4096 (the relaxed sums are in units of q·x, not 4096·q·x; powers of
-//   two scale exactly). Same outputs, bit for bit.
+//   splits out); xcorr[g] = −8·Σ_{k∈g} q[k] (every nibble is offset-binary there). Same
+//   outputs, bit for bit.
 //   Returns −1, or the index of the first NaN/±Inf in x (then nothing from its group on is
 //   written and the host throws).
 // LAYOUT   x: Kp = ceil(K/G)·G float32, zero-padded by the host past K; xq: Kp int16 (int8 relaxed);
@@ -37,23 +40,23 @@ import { ACT_BYTES } from './q4-common';
     v128.store(o, v128.or(v128.and(q1, low), i16x8.shl(q3, 8)), 16);
   } else {
     v128.store(o, q0);
-    v128.store(o, i16x8.shl(q1, 8), 16);   // ×256
-    v128.store(o, i16x8.shl(q2, 4), 32);   // ×16
-    v128.store(o, q3, 48);
+    v128.store(o, i16x8.sub(q1, i16x8.shl(q0, 4)), 16);   // q1 − 16·q0
+    v128.store(o, i16x8.sub(q2, i16x8.shl(q1, 4)), 32);
+    v128.store(o, i16x8.sub(q3, i16x8.shl(q2, 4)), 48);
   }
 }
 
 /** The codes whose nibbles are stored offset-binary, summed per int16 lane (eq. 41). */
 // @ts-ignore: decorator
 @inline function offsetCodes(q0: v128, q1: v128, q2: v128, q3: v128): v128 {
-  const mid = i16x8.add(q1, q2);
-  return ASC_FEATURE_RELAXED_SIMD ? i16x8.add(mid, i16x8.add(q0, q3)) : mid;
+  const low = i16x8.add(i16x8.add(q0, q1), q2);
+  return ASC_FEATURE_RELAXED_SIMD ? i16x8.add(low, q3) : low;
 }
 
 /** xcorr = CORR · Σ offset codes; stored activation scale = SCALE · sx, stored xsum = Σ q / SCALE. */
-const CORR: i32 = ASC_FEATURE_RELAXED_SIMD ? -8 : -32768;
-const SCALE: f32 = ASC_FEATURE_RELAXED_SIMD ? 4096 : 1;
-const INV_SCALE: f32 = ASC_FEATURE_RELAXED_SIMD ? 1.0 / 4096 : 1;
+const CORR: i32 = -8;
+const SCALE: f32 = 4096;
+const INV_SCALE: f32 = 1.0 / 4096;
 
 /** xcorr[g] = CORR·Σ corr lanes and xsum[g] = splat(Σ tot lanes / SCALE), reduced in SIMD. */
 // @ts-ignore: decorator
@@ -62,7 +65,7 @@ const INV_SCALE: f32 = ASC_FEATURE_RELAXED_SIMD ? 1.0 / 4096 : 1;
   const w = i32x4.add(u, v128.shuffle<i32>(u, u, 1, 0, 3, 2));          // [Σcorr, Σcorr, Σtot, Σtot]
   store<i32>(xcorr, i32x4.extract_lane(w, 0) * CORR);
   const t = f32x4.convert_i32x4_s(v128.shuffle<i32>(w, w, 2, 2, 2, 2));  // exact: |Σ| < 2^24
-  v128.store(xsum, ASC_FEATURE_RELAXED_SIMD ? f32x4.mul(t, f32x4.splat(INV_SCALE)) : t);
+  v128.store(xsum, f32x4.mul(t, f32x4.splat(INV_SCALE)));
 }
 
 // @ts-ignore: decorator
@@ -100,7 +103,7 @@ export function q4_act_quantize(x: usize, Kp: i32, G: i32, xq: usize, sx: usize,
     vmax = f32x4.pmax(vmax, v128.shuffle<f32>(vmax, vmax, 1, 0, 3, 2));
     const vs = f32x4.div(vmax, f32x4.splat(127));
     const s: f32 = f32x4.extract_lane(vs, 0);
-    v128.store(sx + (<usize>g << 4), ASC_FEATURE_RELAXED_SIMD ? f32x4.mul(vs, f32x4.splat(SCALE)) : vs);
+    v128.store(sx + (<usize>g << 4), f32x4.mul(vs, f32x4.splat(SCALE)));
     const out = xq + <usize>g * <usize>G * ACT_BYTES;
     let corr = i32x4.splat(0), tot = i32x4.splat(0);
     if (s > 0) {

@@ -2,10 +2,12 @@
 // inlined. The packed nibble layout and every term are in q4-gemv-4x32-simd.ts's contract.
 //
 // Two builds share this file (ASC_FEATURE_RELAXED_SIMD is a compile-time constant):
-//   simd128  (build/intquant.wasm): nibbles unpacked into int16 lanes ×1/16/256/4096 and summed
-//            with i32x4.dot_i16x8_s against int16 activations (8 multiply-adds per instruction);
+//   simd128  (build/intquant.wasm): each packed int16 lane P (four nibbles) is used as is and
+//            shifted right by 4, 8, 12 (arithmetic), and summed with i32x4.dot_i16x8_s against
+//            activations that telescope the shifted-in upper nibbles away (q4-act-quantize:
+//            y_j = x_j − 16·x_{j−1}); 8 multiply-adds per instruction, three shifts per 32 weights;
 //   relaxed  (build/intquant-relaxed.wasm): its packed layout has every nibble offset-binary
-//            (u = q + 8; the simd128 bytes XOR 0x8008 per int16 lane), two masks split them into bytes, and
+//            (u = q + 8; the simd128 bytes XOR 0x8000 per int16 lane), two masks split them into bytes, and
 //            i16x8.relaxed_dot_i8x16_i7x16_s multiplies them by int8 activations (16 per
 //            instruction; u ∈ [0, 15] is inside the i7 operand's defined range).
 // Both produce the same exact integer group sums, so both builds give bit-identical outputs.
@@ -18,24 +20,25 @@ export const UNPACKED_BLOCK: usize = ASC_FEATURE_RELAXED_SIMD ? 128 : 256;
 
 // ---- simd128 ----------------------------------------------------------------------------------
 
-/** Σ over 32 k of one row's nibbles × activations (4 int16 vectors), added into acc. */
-// @ts-ignore: decorator
-@inline export function dotRow32(acc: v128, w: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
-  const d0 = i32x4.dot_i16x8_s(i16x8.shl(w, 12), x0);                       // 4096·q0 · x
-  const d1 = i32x4.dot_i16x8_s(v128.and(w, i16x8.splat(0x00F0)), x1);       //   16·u1 · 256x
-  const d2 = i32x4.dot_i16x8_s(v128.and(w, i16x8.splat(0x0F00)), x2);       //  256·u2 · 16x
-  const d3 = i32x4.dot_i16x8_s(v128.and(w, i16x8.splat(<i16>0xF000)), x3);  // 4096·q3 · x
-  return i32x4.add(acc, i32x4.add(i32x4.add(d0, d1), i32x4.add(d2, d3)));
-}
-
-/** dotRow32 without an accumulator: the row's 32-k sum (3 adds, not 4). */
+/**
+ * One row's 32-k sum Σ_j u_j·x_j (4 lanes; eq. 42): the packed lanes P and P >> 4, 8, 12
+ * (arithmetic) against the telescoped activations y0..y3 of q4-act-quantize. Every product and
+ * partial sum is < 2^31 (|P| ≤ 2^15, |y| ≤ 2159), and per lane the four terms add up to the exact
+ * small sum (the upper nibbles each shifted term carries cancel against the next y).
+ */
 // @ts-ignore: decorator
 @inline export function rowSum32(w: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
-  const d0 = i32x4.dot_i16x8_s(i16x8.shl(w, 12), x0);
-  const d1 = i32x4.dot_i16x8_s(v128.and(w, i16x8.splat(0x00F0)), x1);
-  const d2 = i32x4.dot_i16x8_s(v128.and(w, i16x8.splat(0x0F00)), x2);
-  const d3 = i32x4.dot_i16x8_s(v128.and(w, i16x8.splat(<i16>0xF000)), x3);
+  const d0 = i32x4.dot_i16x8_s(w, x0);
+  const d1 = i32x4.dot_i16x8_s(i16x8.shr_s(w, 4), x1);
+  const d2 = i32x4.dot_i16x8_s(i16x8.shr_s(w, 8), x2);
+  const d3 = i32x4.dot_i16x8_s(i16x8.shr_s(w, 12), x3);
   return i32x4.add(i32x4.add(d0, d1), i32x4.add(d2, d3));
+}
+
+/** rowSum32 added into acc. */
+// @ts-ignore: decorator
+@inline export function dotRow32(acc: v128, w: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  return i32x4.add(acc, rowSum32(w, x0, x1, x2, x3));
 }
 
 // ---- relaxed ----------------------------------------------------------------------------------
@@ -100,8 +103,8 @@ export const UNPACKED_BLOCK: usize = ASC_FEATURE_RELAXED_SIMD ? 128 : 256;
 
 /**
  * The exact group sums of one 4-row panel for one group: [D(r0), D(r1), D(r2), D(r3)] with the
- * offset correction applied (eq. 41–42). simd128: in units of 4096·q·x; relaxed: in units of q·x
- * (its activation scales carry the 4096 instead). `w` and `xp` point at the group's first block.
+ * offset correction applied (eq. 41–42), in units of q·x (the activation scales carry the 4096
+ * the packed weight scales are divided by). `w` and `xp` point at the group's first block.
  */
 // @ts-ignore: decorator
 @inline export function panelGroupSums(w: usize, xp: usize, corr: usize, G: i32): v128 {
@@ -150,10 +153,10 @@ export const UNPACKED_BLOCK: usize = ASC_FEATURE_RELAXED_SIMD ? 128 : 256;
   return i32x4.add(hsum4(a0, a1, a2, a3), v128.load32_splat(corr));
 }
 
-/** The exact group sums in units of 4096·q·x whichever the build (for the test variant). */
+/** The exact group sums in units of 4096·q·x (for the test variant). */
 // @ts-ignore: decorator
 @inline export function sumsIn4096(d: v128): v128 {
-  return ASC_FEATURE_RELAXED_SIMD ? i32x4.shl(d, 12) : d;
+  return i32x4.shl(d, 12);
 }
 
 /** Unpack one 4-row 32-k block (64 packed bytes at w) into the GEMM scratch at dst. */
@@ -169,10 +172,10 @@ export const UNPACKED_BLOCK: usize = ASC_FEATURE_RELAXED_SIMD ? 128 : 256;
   }
   for (let r: usize = 0; r < 4; r++) {
     const v = v128.load(w + (r << 4)), d = dst + (r << 6);
-    v128.store(d, i16x8.shl(v, 12));
-    v128.store(d, v128.and(v, i16x8.splat(0x00F0)), 16);
-    v128.store(d, v128.and(v, i16x8.splat(0x0F00)), 32);
-    v128.store(d, v128.and(v, i16x8.splat(<i16>0xF000)), 48);
+    v128.store(d, v);
+    v128.store(d, i16x8.shr_s(v, 4), 16);
+    v128.store(d, i16x8.shr_s(v, 8), 32);
+    v128.store(d, i16x8.shr_s(v, 12), 48);
   }
 }
 

@@ -3,7 +3,7 @@
 // registers, 4 output rows per panel, 32 k per step.
 //
 // CONTRACT  out[t, n] = the q4-gemv-4x32-simd result for token t (same formula, docs/quantization.md
-//   eq. 40–43: out[n] = Σ_g sx[g]·(ws[n,g]·D[n,g] − wz[n,g]·Σ xq), D = 4096·Σ q·xq exact int32),
+//   eq. 40–43: out[n] = Σ_g sx'[g]·(ws[n,g]·D[n,g] − wz[n,g]·xsum[g]), D = Σ q·xq exact int32),
 //   bit for bit: the same exact group sums, then per token and group `finishGroup` on
 //   i32x4.add(hsum, xcorr) exactly as the GEMV's panelStep32.
 // LAYOUT    the packed panels of q4-gemv-4x32-simd.ts (its header draws them byte by byte).
@@ -72,25 +72,25 @@ import { PIN, tokenPanel32 } from './q4-gemv-4x32-simd';
   do {
     const xb = xa + xRow;
     let v = v128.load(w);
-    let u0 = i16x8.shl(v, 12), u1 = v128.and(v, i16x8.splat(0x00F0)), u2 = v128.and(v, i16x8.splat(0x0F00)), u3 = v128.and(v, i16x8.splat(<i16>0xF000));
+    let u0 = v, u1 = i16x8.shr_s(v, 4), u2 = i16x8.shr_s(v, 8), u3 = i16x8.shr_s(v, 12);
     const a0 = dotU(u0, u1, u2, u3, xa);
     v128.store(PIN, a0);
     const b0 = dotU(u0, u1, u2, u3, xb);
     v128.store(PIN, b0);
     v = v128.load(w, 16);
-    u0 = i16x8.shl(v, 12); u1 = v128.and(v, i16x8.splat(0x00F0)); u2 = v128.and(v, i16x8.splat(0x0F00)); u3 = v128.and(v, i16x8.splat(<i16>0xF000));
+    u0 = v; u1 = i16x8.shr_s(v, 4); u2 = i16x8.shr_s(v, 8); u3 = i16x8.shr_s(v, 12);
     const ta0 = pairSum(a0, dotU(u0, u1, u2, u3, xa));
     v128.store(PIN, ta0);
     const tb0 = pairSum(b0, dotU(u0, u1, u2, u3, xb));
     v128.store(PIN, tb0);
     v = v128.load(w, 32);
-    u0 = i16x8.shl(v, 12); u1 = v128.and(v, i16x8.splat(0x00F0)); u2 = v128.and(v, i16x8.splat(0x0F00)); u3 = v128.and(v, i16x8.splat(<i16>0xF000));
+    u0 = v; u1 = i16x8.shr_s(v, 4); u2 = i16x8.shr_s(v, 8); u3 = i16x8.shr_s(v, 12);
     const a2 = dotU(u0, u1, u2, u3, xa);
     v128.store(PIN, a2);
     const b2 = dotU(u0, u1, u2, u3, xb);
     v128.store(PIN, b2);
     v = v128.load(w, 48);
-    u0 = i16x8.shl(v, 12); u1 = v128.and(v, i16x8.splat(0x00F0)); u2 = v128.and(v, i16x8.splat(0x0F00)); u3 = v128.and(v, i16x8.splat(<i16>0xF000));
+    u0 = v; u1 = i16x8.shr_s(v, 4); u2 = i16x8.shr_s(v, 8); u3 = i16x8.shr_s(v, 12);
     const hA = quadSum(ta0, pairSum(a2, dotU(u0, u1, u2, u3, xa)));
     v128.store(PIN, hA);
     const hB = quadSum(tb0, pairSum(b2, dotU(u0, u1, u2, u3, xb)));

@@ -2,42 +2,43 @@
 // 4 output rows per pass, 32 k per step (one 16-byte load per row yields 32 weights).
 //
 // CONTRACT (docs/quantization.md eq. 40–43)
-//   out[n] = Σ_g sx[g] · ( ws[n,g]·D[n,g] − wz[n,g]·Σ_{k∈g} xq[k] ),
-//   D[n,g]  = Σ_{k∈g} v[n,k]·xa[k] − corr[g] = 4096 · Σ_{k∈g} q[n,k]·xq[k]          (exact int32)
+//   out[n] = Σ_g sx'[g] · ( ws[n,g]·D[n,g] − wz[n,g]·xsum[g] ),
+//   D[n,g]  = Σ_{k∈g} stored[n,k]·xq[k] − 8·S_low[g] = Σ_{k∈g} q[n,k]·xq[k]          (exact int32)
 //   q[n,k] ∈ [−8, 7]: the signed weight (uint4 weights are stored as q − 8 and their zero point
-//   moves into wz); xq[k] ∈ [−127, 127]: the int8 activation; v·xa: the int16 lane value the
-//   unpack leaves times the activation as q4-act-quantize stores it (see layout), always
-//   4096·(stored nibble)·xq; corr[g] = 8·4096·Σ xq over k-offsets 8–23 (their nibbles are stored
-//   offset-binary, u = q + 8). ws[n,g] = weight scale / 4096; wz[n,g] = weight scale · (z − 8)
-//   (asymmetric variant only).
+//   moves into wz); xq[k] ∈ [−127, 127]: the int8 activation; S_low[g]: Σ xq over the k whose
+//   nibbles are stored offset-binary (u = q + 8). ws[n,g] = weight scale / 4096, sx' = 4096·sx,
+//   xsum = Σ xq / 4096 (powers of two: exact); wz[n,g] = weight scale · (z − 8) (asymmetric only).
 //
 // PACKED LAYOUT (G = groupSize ∈ {32, 64, 128, 256}, Kp = K rounded up to G, Np = N rounded up to 4)
 //   panel p (rows 4p..4p+3), group g, 32-k block b < G/32, at p·PB + g·GB + b·64
 //   (GB = 2·G + 16·(1 + asym), PB = (Kp/G)·GB):
 //     +16r .. +16r+15  row 4p+r, k = g·G + 32b + j, by int16 lane L (bytes 2L, 2L+1):
-//        bits  0–3   j = L       q two's complement   unpack: lane << 12          = 4096·q
-//        bits  4–7   j = 8 + L   u = q + 8            unpack: lane & 0x00F0       =   16·u
-//        bits  8–11  j = 16 + L  u = q + 8            unpack: lane & 0x0F00       =  256·u
-//        bits 12–15  j = 24 + L  q two's complement   unpack: lane & 0xF000       = 4096·q
-//     (one shift and three masks; the activations of j = 8–15 are stored ×256 and of j = 16–23
-//     ×16, so every product is 4096·nibble·xq and one int32 sum serves the whole block)
+//        bits  0–3   j = L       u = q + 8            unpack: P           (P = the lane, signed)
+//        bits  4–7   j = 8 + L   u = q + 8            unpack: P >> 4      (arithmetic)
+//        bits  8–11  j = 16 + L  u = q + 8            unpack: P >> 8
+//        bits 12–15  j = 24 + L  q two's complement   unpack: P >> 12
+//     (three shifts, no masks: each shifted lane still carries the nibbles above its own, and
+//     the activations q4-act-quantize stores, y_j = xq_j − 16·xq_{j−1} per lane, make those
+//     terms cancel across the four dot products, eq. 42; one int32 sum serves the whole block)
 //   after the blocks of group g: ws[4p..4p+3, g] as 4 float32 (16 B), then, asymmetric only,
 //   wz[4p..4p+3, g] (16 B). Padding rows hold zero scales; padding k hold q = 0 and meet xq = 0.
 //   Each panel is one sequential stream.
 //   RELAXED BUILD: the layout follows the backend the matrix is packed under; for relaxed SIMD
-//   bits 0–3 and 12–15 are offset-binary too (u = q + 8, i.e. the bytes above XOR 0x8008 per
-//   lane), so `& 0x0F` and `(>> 4) & 0x0F` per byte give every nibble as u ∈ [0, 15] for
-//   i16x8.relaxed_dot_i8x16_i7x16_s against int8 activations (q4-common.ts); corr then covers
+//   bits 12–15 are offset-binary too (u = q + 8, i.e. the bytes above XOR 0x8000 per lane), so
+//   `& 0x0F` and `(>> 4) & 0x0F` per byte give every nibble as u ∈ [0, 15] for
+//   i16x8.relaxed_dot_i8x16_i7x16_s against int8 activations (q4-common.ts); S_low then covers
 //   all 32 k (q4-act-quantize). Same exact group sums, so both builds give identical outputs.
 //
-// ACTIVATION INPUTS (written by q4-act-quantize)  xa: Kp int16; xcorr[g] = −corr[g] (int32,
-//   4 B per group, added once per panel after the horizontal sums; the accumulators start at 0);
-//   per group g, 16 B each: xs[g] = sx[g] and xsum[g] = Σ xq (float32, splatted to 4 lanes).
+// ACTIVATION INPUTS (written by q4-act-quantize)  xa: Kp int16 (y0..y3 per 32-k block); xcorr[g]
+//   = −8·S_low[g] (int32, 4 B per group, added once per panel after the horizontal sums; the
+//   accumulators start at 0); per group g, 16 B each: xs[g] = sx'[g] and xsum[g] (float32,
+//   splatted to 4 lanes).
 // OUTPUT  out[n], N float32; no byte outside out[0..N−1] is written except the G = 32 loops'
 //   dead scheduling stores to bytes 16–31 of linear memory (PIN; never allocated, never read).
 // ALIGNMENT  packed 64 B (allocator); the rest 16 B. OVER-READ none.
-// ACCUMULATOR int32 per group: |4096·nibble·xq| ≤ 4096·15·127 ≈ 2^22.9 per product, ≤ G = 256
-//            products per row → < 2^31: no overflow. Float32 across groups.
+// ACCUMULATOR int32: per lane and block the four dot products are each below 2·2^15·2159 ≈ 2^27.1
+//            and add up to the exact block sum (|·| ≤ 32·8·127); group sums ≤ 256·8·127 ≪ 2^31.
+//            Float32 across groups.
 // SPEED NOTES  4 rows per pass share the 4 activation loads (every stream's rows in the
 //   multi-stream G = 32 loop, which has its own entry: no group-size test and no block loop
 //   inside; each stream's panel step is finished before the next stream's loads). N > 4: three

@@ -3,17 +3,16 @@
 //
 // CONTRACT (docs/quantization.md eq. 44)
 //   out[n] = Σ_g ( ws[n,g] · Σ_{k∈g} v[n,k]·x'[k]  −  wsc[n,g] · xc[g]  −  wz[n,g] · xs[g] )
-//   v[n,k]: the nibble as the int16 lane value the mask leaves (4096·q for k-offsets 0–7 and
-//   24–31, 16·u for 8–15, 256·u for 16–23, u = q + 8), converted exactly to float32;
-//   x'[k] = x[k] / m'(k mod 32) with m' = 4096, 16, 256, 4096 (exact: powers of two), prepared by
-//   q4f32_act_prepare; xc[g] = 8·Σ_{k mod 32 ∈ 8..23} x[k]; xs[g] = Σ_{k∈g} x[k].
+//   v[n,k]: the nibble as the int16 lane value the mask leaves (u for k-offsets 0–7, 16·u for
+//   8–15, 256·u for 16–23, with u = q + 8, and 4096·q for 24–31), converted exactly to float32
+//   (the relaxed build's lanes XOR 0x8000 first: its top nibble is offset-binary too);
+//   x'[k] = x[k] / m'(k mod 32) with m' = 1, 16, 256, 4096 (exact: powers of two), prepared by
+//   q4f32_act_prepare; xc[g] = 8·Σ_{k mod 32 ∈ 0..23} x[k]; xs[g] = Σ_{k∈g} x[k].
 //   ws[n,g] is the packed weight scale (·4096, i.e. the true scale: this kernel multiplies by
 //   4096·ws); wz as in q4-gemv-4x32-simd (asymmetric only).
 //   Float32 products and sums: within ~1e-6 relative of the double-precision product of the
 //   dequantized weights and x (tests assert ≤ 1e-5 of Σ|w·x|).
-// LAYOUT   packed: see q4-gemv-4x32-simd (relaxed build: its all-offset-binary layout, turned
-//          back by one XOR 0x8008 per row and 32 k — 3–4 % slower than the simd128 layout there,
-//          the price of the W4A8 kernels' saved XOR). x': Kp float32 (zero-padded); xc, xs: Kp/G float32.
+// LAYOUT   packed: see q4-gemv-4x32-simd. x': Kp float32 (zero-padded); xc, xs: Kp/G float32.
 // ALIGNMENT any. OVER-READ none.
 import { storeRowsF32 } from './q4-common';
 
@@ -34,9 +33,8 @@ import { storeRowsF32 } from './q4-common';
 
 // @ts-ignore: decorator
 @inline function row32(acc: v128, w: v128, xp: usize): v128 {
-  // relaxed build's layout stores bits 0–3 and 12–15 offset-binary too: back to two's complement
-  if (ASC_FEATURE_RELAXED_SIMD) w = v128.xor(w, i16x8.splat(<i16>0x8008));
-  acc = fma8(acc, i16x8.shl(w, 12), v128.load(xp), v128.load(xp, 16));
+  if (ASC_FEATURE_RELAXED_SIMD) w = v128.xor(w, i16x8.splat(<i16>0x8000)); // the simd128 layout
+  acc = fma8(acc, v128.and(w, i16x8.splat(0x000F)), v128.load(xp), v128.load(xp, 16));
   acc = fma8(acc, v128.and(w, i16x8.splat(0x00F0)), v128.load(xp, 32), v128.load(xp, 48));
   acc = fma8(acc, v128.and(w, i16x8.splat(0x0F00)), v128.load(xp, 64), v128.load(xp, 80));
   return fma8(acc, v128.and(w, i16x8.splat(<i16>0xF000)), v128.load(xp, 96), v128.load(xp, 112));
@@ -85,7 +83,7 @@ export function q4f32_gemv_4x32__asym(packed: usize, xp: usize, xc: usize, xs: u
 
 /**
  * Prepare float activations for q4f32_gemv: x' (Kp floats, scaled per position, zero-padded),
- * xc[g] = 8·Σ x over k-offsets 8–23, xs[g] = Σ x over the group. Returns the first NaN index or −1.
+ * xc[g] = 8·Σ x over k-offsets 0–23, xs[g] = Σ x over the group. Returns the first NaN index or −1.
  */
 export function q4f32_act_prepare(x: usize, K: i32, G: i32, xp: usize, xc: usize, xs: usize): i32 {
   const Kp = ((K + G - 1) / G) * G;
@@ -94,10 +92,10 @@ export function q4f32_act_prepare(x: usize, K: i32, G: i32, xp: usize, xc: usize
     const v: f32 = k < K ? load<f32>(x + (<usize>k << 2)) : 0;
     if (v != v) return k;
     const j = k & 31;
-    const inv: f32 = j < 8 ? 1.0 / 4096 : j < 16 ? 1.0 / 16 : j < 24 ? 1.0 / 256 : 1.0 / 4096;
+    const inv: f32 = j < 8 ? 1 : j < 16 ? 1.0 / 16 : j < 24 ? 1.0 / 256 : 1.0 / 4096;
     store<f32>(xp + (<usize>k << 2), v * inv);
     s += v;
-    if (j >= 8 && j < 24) c += v;
+    if (j < 24) c += v;
     if ((k + 1) % G == 0) {
       const g = <usize>(k / G);
       store<f32>(xc + (g << 2), 8 * c);

@@ -47,13 +47,13 @@ const registry = new FinalizationRegistry<{ mem: WasmMemory; offset: number }>((
 
 /**
  * The kernel's nibble position of k-offset j within a 32-block: byte, shift, offset-binary.
- * simd128 layout: bits 4–11 offset-binary, bits 0–3 and 12–15 two's complement (its unpack
- * needs the sign there); relaxed-SIMD layout: all four offset-binary (its unpack needs none, so
- * no XOR per row). The layout follows the backend the matrix is packed under (one per process).
+ * simd128 layout: bits 0–11 offset-binary, bits 12–15 two's complement (its unpack shifts the
+ * lane right arithmetically, so the top nibble carries the sign); relaxed-SIMD layout: all four
+ * offset-binary (its unpack needs none, so no XOR per row). The layout follows the backend the matrix is packed under (one per process).
  */
 function nibbleSlot(j: number, allOffset: boolean): { byte: number; shift: number; offset: number } {
   const L = j & 7, quarter = j >> 3; // quarter 0: bits 0–3, 1: 4–7, 2: 8–11, 3: 12–15 of lane L
-  return { byte: 2 * L + (quarter >> 1), shift: (quarter & 1) * 4, offset: allOffset || quarter === 1 || quarter === 2 ? 8 : 0 };
+  return { byte: 2 * L + (quarter >> 1), shift: (quarter & 1) * 4, offset: allOffset || quarter !== 3 ? 8 : 0 };
 }
 const SLOTS_SIMD128 = Array.from({ length: 32 }, (_, j) => nibbleSlot(j, false));
 const SLOTS_RELAXED = Array.from({ length: 32 }, (_, j) => nibbleSlot(j, true));
