@@ -184,43 +184,6 @@ export const PIN: usize = 16;
   return a;
 }
 
-/**
- * G = 32·B, B ≥ 2, S weight streams (S = 2 or 3): the first S·⌊P/S⌋ panels split into S runs,
- * panel p of run r at p + r·⌊P/S⌋; each step does one group of every stream's panel, stream by
- * stream (each group's B blocks summed and reduced like the G = 32 step, then scaled and pinned,
- * before the next stream's loads). Returns the number of panels done; the caller finishes the
- * rest (fewer than S) with fewer streams.
- */
-// @ts-ignore: decorator
-@inline function gemvQ4StreamsG(asym: bool, S: i32, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): i32 {
-  const B = G >> 5;
-  const groups = <usize>(Kp / G);
-  const stride: usize = (<usize>G << 1) + (asym ? 32 : 16);
-  const run = ((N + 3) >> 2) / S;
-  const panelBytes = groups * stride;
-  const gap = <usize>run * panelBytes;
-  const xEnd = xq + <usize>Kp * ACT_BYTES;
-  for (let p = 0; p < run; p++) {
-    let w = packed + <usize>p * panelBytes;
-    let a0 = f32x4.splat(0), a1 = a0, a2 = a0;
-    let xp = xq, sp = xs, cp = xcorr, zp = xsum;
-    do {
-      a0 = panelStepBlocks(asym, w, xp, B, cp, sp, zp, a0);
-      a1 = panelStepBlocks(asym, w + gap, xp, B, cp, sp, zp, a1);
-      if (S > 2) a2 = panelStepBlocks(asym, w + 2 * gap, xp, B, cp, sp, zp, a2);
-      w += stride;
-      xp += <usize>G * ACT_BYTES;
-      sp += 16;
-      cp += 4;
-      zp += 16;
-    } while (xp < xEnd);
-    storeRowsF32(out + (<usize>p << 4), a0, N - (p << 2));
-    storeRowsF32(out + (<usize>(p + run) << 4), a1, N - ((p + run) << 2));
-    if (S > 2) storeRowsF32(out + (<usize>(p + 2 * run) << 4), a2, N - ((p + 2 * run) << 2));
-  }
-  return S * run;
-}
-
 /** G = 32·B, B ≥ 2, one weight stream (N ≤ 4, or the last panel the multi-stream pass leaves). */
 // @ts-ignore: decorator
 @inline function gemvQ4OneG(asym: bool, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
@@ -245,31 +208,39 @@ export const PIN: usize = 16;
 }
 
 /**
- * G = 32, S weight streams (S = 2 or 3): the first S·⌊P/S⌋ panels split into S runs, panel p of
- * run r at p + r·⌊P/S⌋. One loop body per group: the activations loaded once for all streams,
- * then each stream's panel step (pinned) in turn. Returns the number of panels done; the caller
- * finishes the rest (fewer than S) with fewer streams.
+ * G = 32, 64 or 128, S weight streams (S = 2 or 3): the first S·⌊P/S⌋ panels split into S runs,
+ * panel p of run r at p + r·⌊P/S⌋. Each step does one group of every stream's panel, stream by
+ * stream (each panel step finished and pinned before the next stream's loads). G = 32 loads the
+ * activations once per step for all streams; G = 32·B (B ≥ 2) sums and reduces each 32-k block
+ * like the G = 32 step (panelStepBlocks). Returns the number of panels done; the caller finishes
+ * the rest (fewer than S) with one stream.
  */
 // @ts-ignore: decorator
-@inline function gemvQ4Streams32(asym: bool, S: i32, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32): i32 {
-  const groups = <usize>(Kp >> 5);
-  const stride: usize = asym ? 96 : 80;             // 64 packed bytes + scales (+ zero-point terms)
+@inline function gemvQ4Streams(asym: bool, S: i32, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): i32 {
+  const groups = <usize>(Kp / G);
+  const stride: usize = (<usize>G << 1) + (asym ? 32 : 16);   // packed bytes + scales (+ zero-point terms)
   const run = ((N + 3) >> 2) / S;
   const panelBytes = groups * stride;
   const gap = <usize>run * panelBytes;
-  const xEnd = xq + (groups << 5) * ACT_BYTES;
+  const xEnd = xq + <usize>Kp * ACT_BYTES;
   for (let p = 0; p < run; p++) {
     let w = packed + <usize>p * panelBytes;
     let a0 = f32x4.splat(0), a1 = a0, a2 = a0;
     let xp = xq, sp = xs, cp = xcorr, zp = xsum;
     do {
-      const x0 = v128.load(xp), x1 = v128.load(xp, 16);
-      const x2 = ASC_FEATURE_RELAXED_SIMD ? x0 : v128.load(xp, 32), x3 = ASC_FEATURE_RELAXED_SIMD ? x1 : v128.load(xp, 48);
-      a0 = panelStep32(asym, w, x0, x1, x2, x3, cp, sp, zp, a0);
-      a1 = panelStep32(asym, w + gap, x0, x1, x2, x3, cp, sp, zp, a1);
-      if (S > 2) a2 = panelStep32(asym, w + 2 * gap, x0, x1, x2, x3, cp, sp, zp, a2);
+      if (G == 32) {
+        const x0 = v128.load(xp), x1 = v128.load(xp, 16);
+        const x2 = ASC_FEATURE_RELAXED_SIMD ? x0 : v128.load(xp, 32), x3 = ASC_FEATURE_RELAXED_SIMD ? x1 : v128.load(xp, 48);
+        a0 = panelStep32(asym, w, x0, x1, x2, x3, cp, sp, zp, a0);
+        a1 = panelStep32(asym, w + gap, x0, x1, x2, x3, cp, sp, zp, a1);
+        if (S > 2) a2 = panelStep32(asym, w + 2 * gap, x0, x1, x2, x3, cp, sp, zp, a2);
+      } else {
+        a0 = panelStepBlocks(asym, w, xp, G >> 5, cp, sp, zp, a0);
+        a1 = panelStepBlocks(asym, w + gap, xp, G >> 5, cp, sp, zp, a1);
+        if (S > 2) a2 = panelStepBlocks(asym, w + 2 * gap, xp, G >> 5, cp, sp, zp, a2);
+      }
       w += stride;
-      xp += 32 * ACT_BYTES;
+      xp += <usize>G * ACT_BYTES;
       sp += 16;
       cp += 4;
       zp += 16;
@@ -290,8 +261,7 @@ export const PIN: usize = 16;
 // @ts-ignore: decorator
 @inline function gemvQ4MultiStream(asym: bool, streams: i32, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
   const panelBytes = <usize>(Kp / G) * ((<usize>G << 1) + (asym ? 32 : 16));
-  const done = G == 32 ? gemvQ4Streams32(asym, streams, packed, xq, xs, xcorr, xsum, out, N, Kp)
-    : gemvQ4StreamsG(asym, streams, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
+  const done = gemvQ4Streams(asym, streams, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
   const w = packed + <usize>done * panelBytes, o = out + (<usize>done << 4), n = N - (done << 2);
   if (n <= 0) return;
   if (G == 32) gemvQ4One32(asym, w, xq, xs, xcorr, xsum, o, n, Kp);
