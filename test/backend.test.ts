@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { init, backend, IntquantError, InvalidArgumentError, PackedInt4Matrix } from '../src/index.js';
 import { rt } from '../src/runtime/wasm.js';
 import { Rng } from '../src/data/random.js';
+import { int4LayoutOf, relayoutInt4 } from '../src/ops/layouts.js';
 
 beforeAll(async () => { await init(); });
 
@@ -17,7 +18,9 @@ describe('backend selection', () => {
   it('uses the backend the project asked for', () => {
     expect(backend()).toBe(process.env.INTQUANT_BACKEND);
     if (backend() === 'simd128') expect(rt().kernels).toBe(rt().baseline);
-    else { expect(rt().kernels).not.toBe(rt().baseline); expect(rt().relaxedUnavailable).toBeUndefined(); }
+    else expect(rt().kernels).not.toBe(rt().baseline);
+    if (backend() === 'relaxed-simd') expect(rt().relaxedUnavailable).toBeUndefined();
+    if (backend() === 'relaxed-dotadd') expect(rt().dotAddUnavailable).toBeUndefined();
   });
 
   it('rejects an unknown backend and a change of backend after init', async () => {
@@ -36,16 +39,23 @@ describe('experimentalRelaxedSimd: turning on the V8 flag from init()', () => {
     ['--import', 'tsx', '--input-type=module', '-e', `import { init, backend } from './src/index.ts'; ${code}`],
     { cwd: root, encoding: 'utf8', timeout: 60_000, env: { ...process.env, INTQUANT_BACKEND: '', ...env } }).trim().split('\n').pop()!);
 
-  it('selects the self-tested relaxed build only when asked (option or environment variable)', () => {
+  it('selects a self-tested relaxed build only when the engine has relaxed SIMD or the flag is asked for', () => {
     // whether the child's engine has relaxed SIMD without the flag (Node ≥ 22), checked before init()
+    const report = 'console.log(JSON.stringify([backend(), r.relaxedUnavailable ?? null, r.dotAddUnavailable ?? null]));';
     const off = child(`import { readFileSync } from 'node:fs'; const has = WebAssembly.validate(readFileSync('build/intquant-relaxed.wasm'));
       const r = await init(); console.log(JSON.stringify([has, backend(), r.relaxedUnavailable ?? null]));`);
-    const on = child(`await init({ experimentalRelaxedSimd: true }); console.log(JSON.stringify([backend()]));`);
-    const viaEnv = child(`await init(); console.log(JSON.stringify([backend()]));`, { INTQUANT_EXPERIMENTAL_RELAXED_SIMD: '1' });
-    expect(on).toEqual(['relaxed-simd']);
-    expect(viaEnv).toEqual(['relaxed-simd']);
-    if (off[0]) expect(off).toEqual([true, 'relaxed-simd', null]);
-    else expect(off).toEqual([false, 'simd128', expect.stringMatching(/experimentalRelaxedSimd: true/)]);
+    const on = child(`const r = await init({ experimentalRelaxedSimd: true }); ${report}`);
+    const viaEnv = child(`const r = await init(); ${report}`, { INTQUANT_EXPERIMENTAL_RELAXED_SIMD: '1' });
+    expect(viaEnv).toEqual(on);
+    if (off[0]) {
+      // Node ≥ 22: the fused dot-add compiles correctly and is preferred
+      expect(off).toEqual([true, 'relaxed-dotadd', 'the relaxed-dotadd build is preferred']);
+      expect(on).toEqual(['relaxed-dotadd', 'the relaxed-dotadd build is preferred', null]);
+    } else {
+      // Node 20: V8 11.3's baseline tier miscompiles the fused dot-add, which the self-test catches
+      expect(off).toEqual([false, 'simd128', expect.stringMatching(/experimentalRelaxedSimd: true/)]);
+      expect(on).toEqual(['relaxed-simd', null, expect.stringMatching(/relaxed-dotadd build failed its self-test \(int4 GEMV G=32 output \d+ differs \(call 1\)\)/)]);
+    }
   });
 
   it('rejects a bad option or environment value, naming it', () => {
@@ -76,14 +86,9 @@ describe('int4 kernels: active build = baseline build, bit for bit', () => {
     try {
       const x = take(4 * Kp), outs = [take(4 * Np * M), take(4 * Np * M)], tmp = take((G / 32) * 256 + 16 * M);
       const bufs = [0, 1].map(() => ({ a: take(2 * Kp * M), s: take(16 * groups * M), c: take(4 * groups * M), z: take(16 * groups * M) }));
-      // the packed layout follows the backend: the relaxed one stores nibble bits 12–15 of every
-      // int16 lane offset-binary too, the baseline's two's complement (XOR 0x8000)
+      // the packed layout follows the backend: the baseline gets the same matrix in its own
       const packedB = take(m.byteLength);
-      mem.bytes(packedB, m.byteLength).set(mem.bytes(m.byteOffset, m.byteLength));
-      if (backend() === 'relaxed-simd') {
-        const bytes = mem.bytes(packedB, m.byteLength), GB = 2 * G + (m.asymmetric ? 32 : 16);
-        for (let o = 0; o < m.byteLength; o += GB) for (let i = 0; i < 2 * G; i += 2) bytes[o + i + 1] ^= 0x80;
-      }
+      mem.bytes(packedB, m.byteLength).set(relayoutInt4(mem.bytes(m.byteOffset, m.byteLength), int4LayoutOf(backend()), 'simd128', G, m.asymmetric));
       [baseline, kernels].forEach((k, b) => {
         const { a, s, c, z } = bufs[b]!;
         for (let t = 0; t < M; t++) {
@@ -91,7 +96,8 @@ describe('int4 kernels: active build = baseline build, bit for bit', () => {
           mem.f32(x, K).set(X.subarray(t * K, (t + 1) * K));
           expect(k.q4_act_quantize(x, Kp, G, a + 2 * Kp * t, s + 16 * groups * t, c + 4 * groups * t, z + 16 * groups * t)).toBe(-1);
         }
-        (m.asymmetric ? k.q4_gemm_4x32__asym : k.q4_gemm_4x32__sym)(b === 0 ? packedB : m.byteOffset, a, s, c, z, outs[b]!, M, N, Kp, G, tmp);
+        if (b === 1 && int4LayoutOf(backend()) === 'dotadd') (m.asymmetric ? k.q4_gemm_4x8_dotadd__asym! : k.q4_gemm_4x8_dotadd__sym!)(m.byteOffset, a, s, c, z, outs[b]!, M, N, Kp, G);
+        else (m.asymmetric ? k.q4_gemm_4x32__asym : k.q4_gemm_4x32__sym)(b === 0 ? packedB : m.byteOffset, a, s, c, z, outs[b]!, M, N, Kp, G, tmp);
       });
       const want = new Uint32Array(mem.memory.buffer, outs[0]!, N * M).slice();
       expect(new Uint32Array(mem.memory.buffer, outs[1]!, N * M)).toEqual(want);

@@ -9,6 +9,8 @@ import {
 } from '../src/reference/gemv-int4.js';
 import { releaseScratch } from '../src/ops/scratch.js';
 import { rt, backend } from '../src/runtime/wasm.js';
+import { int4LayoutOf } from '../src/ops/layouts.js';
+import type { KernelExports } from '../src/runtime/abi.js';
 import { Rng } from '../src/data/random.js';
 import { heavyTailedMatrix } from '../src/data/heavy-tailed.js';
 
@@ -24,6 +26,14 @@ function randomWeights(rng: Rng, N: number, K: number, G: number, signed: boolea
   if (!signed && withZp) w.zeroPoints = rng.uint8Array(N * groups, 0, 15);
   return w;
 }
+
+/** The W4A8 GEMV / GEMM kernels of the active build's packed layout (the dot-add build has its own). */
+const gemvOf = (k: KernelExports, asym: boolean) => int4LayoutOf(backend()) === 'dotadd'
+  ? (asym ? k.q4_gemv_4x8_dotadd__asym! : k.q4_gemv_4x8_dotadd__sym!)
+  : (asym ? k.q4_gemv_4x32__asym : k.q4_gemv_4x32__sym);
+const gemmOf = (k: KernelExports, asym: boolean) => int4LayoutOf(backend()) === 'dotadd'
+  ? (asym ? k.q4_gemm_4x8_dotadd__asym! : k.q4_gemm_4x8_dotadd__sym!)
+  : (asym ? k.q4_gemm_2x4x32__asym : k.q4_gemm_2x4x32__sym);
 
 const pack = (w: RefInt4Weights) =>
   PackedInt4Matrix.from(w.q, w.N, w.K, { groupSize: w.groupSize, scales: w.scales, zeroPoints: w.zeroPoints, signed: w.q instanceof Int8Array });
@@ -73,9 +83,13 @@ describe('q4-act-quantize kernel vs the scalar reference (eq. 43)', () => {
       expect(rt().kernels.q4_act_quantize(xo, Kp, G, a, s, c, z)).toBe(-1);
       const ref = refActQuantize(x, G);
       const xa = mem.i16(a, Kp), sx = mem.f32(s, 4 * groups), corr = mem.i32(c, groups), sum = mem.f32(z, 4 * groups);
-      const relaxed = backend() === 'relaxed-simd';
+      const layout = int4LayoutOf(backend());
       const code = (k: number) => (k < K ? ref.q[k]! : 0);
-      if (relaxed) {
+      if (layout === 'dotadd') {
+        // int8 codes in plain k order
+        const xb = mem.i8(a, Kp);
+        for (let k = 0; k < Kp; k++) expect(xb[k], `k=${k}`).toBe(code(k));
+      } else if (layout === 'relaxed') {
         // int8, per 32-k block: bytes 2L, 2L+1 = q[L], q[16+L]; 16 bytes on: q[8+L], q[24+L]
         const xb = mem.i8(a, Kp);
         for (let b = 0; b < Kp; b += 32) for (let L = 0; L < 8; L++) {
@@ -90,11 +104,11 @@ describe('q4-act-quantize kernel vs the scalar reference (eq. 43)', () => {
         }
       }
       for (let g = 0; g < groups; g++) {
-        // offset-binary nibbles: every k-offset (relaxed), k-offsets 0–23 (simd128)
+        // offset-binary nibbles: every k-offset (relaxed, dot-add), k-offsets 0–23 (simd128)
         let low = 0, tot = 0;
         for (let k = g * G; k < Math.min(K, (g + 1) * G); k++) { tot += ref.q[k]!; if ((k & 31) < 24) low += ref.q[k]!; }
         for (let l = 0; l < 4; l++) { expect(sx[4 * g + l]).toBe(Math.fround(ref.scales[g]! * 4096)); expect(sum[4 * g + l]).toBe(tot / 4096); }
-        expect(corr[g]).toBe(-8 * (relaxed ? tot : low) + 0);
+        expect(corr[g]).toBe(-8 * (layout === 'simd128' ? low : tot) + 0);
       }
       mem.f32(xo, 1)[0] = NaN;
       expect(rt().kernels.q4_act_quantize(xo, Kp, G, a, s, c, z)).toBe(0);
@@ -177,7 +191,7 @@ describe('PackedInt4Matrix: GEMV accuracy', () => {
 
 // the three-stream kernel does ⌊P/3⌋ panels per stream, then the P mod 3 left over with one
 // stream: the N below give every remainder, with a partial last panel in each path
-describe('multi-stream GEMV = one-stream GEMV, bit for bit', () => {
+describe('multi-stream GEMV = one-stream GEMV (dot-add build: = panel by panel), bit for bit', () => {
   it.each([[1, 64, 32], [5, 96, 32], [8, 200, 64], [9, 300, 128], [12, 40, 32], [16, 96, 32], [18, 64, 64], [20, 128, 128],
     [25, 256, 128], [29, 160, 32], [14, 320, 64], [131, 256, 256], [131, 96, 32], [133, 192, 64]])('N=%i K=%i G=%i', (N, K, G) => {
     for (const signed of [true, false]) {
@@ -192,8 +206,15 @@ describe('multi-stream GEMV = one-stream GEMV, bit for bit', () => {
         mem.f32(x, Kp).fill(0);
         mem.f32(x, K).set(rng.gaussianArray(K));
         k.q4_act_quantize(x, Kp, G, a, s, c, z);
-        (m.asymmetric ? k.q4_gemv_4x32__asym : k.q4_gemv_4x32__sym)(m.byteOffset, a, s, c, z, o1, N, Kp, G);
-        (m.asymmetric ? k.q4_gemv_4x32_ms__asym : k.q4_gemv_4x32_ms__sym)(m.byteOffset, a, s, c, z, o2, N, Kp, G);
+        if (int4LayoutOf(backend()) === 'dotadd') {
+          // one call (three, two and one panel streams) against one call per 4-row panel
+          const panelBytes = m.byteLength / (Np / 4);
+          for (let p = 0; p < Np / 4; p++) gemvOf(k, m.asymmetric)(m.byteOffset + p * panelBytes, a, s, c, z, o1 + 16 * p, Math.min(4, N - 4 * p), Kp, G);
+          gemvOf(k, m.asymmetric)(m.byteOffset, a, s, c, z, o2, N, Kp, G);
+        } else {
+          (m.asymmetric ? k.q4_gemv_4x32__asym : k.q4_gemv_4x32__sym)(m.byteOffset, a, s, c, z, o1, N, Kp, G);
+          (m.asymmetric ? k.q4_gemv_4x32_ms__asym : k.q4_gemv_4x32_ms__sym)(m.byteOffset, a, s, c, z, o2, N, Kp, G);
+        }
         expect(new Uint32Array(mem.memory.buffer, o2, N)).toEqual(new Uint32Array(mem.memory.buffer, o1, N));
       } finally {
         for (const b of bufs) mem.release(b);
@@ -202,8 +223,8 @@ describe('multi-stream GEMV = one-stream GEMV, bit for bit', () => {
   });
 });
 
-describe('pair GEMM kernel = one-stream GEMV per token, bit for bit (both builds, kernel level)', () => {
-  it.each([[1, 64, 1], [5, 96, 2], [3, 40, 3], [11, 160, 5]])('N=%i K=%i M=%i G=32', (N, K, M) => {
+describe('GEMM kernel (pair GEMM; dot-add build: its 4-token GEMM) = GEMV per token, bit for bit (every build, kernel level)', () => {
+  it.each([[1, 64, 1], [5, 96, 2], [3, 40, 3], [11, 160, 5], [6, 64, 7], [9, 96, 6]])('N=%i K=%i M=%i G=32', (N, K, M) => {
     const G = 32;
     for (const signed of [true, false]) {
       const rng = new Rng(N * 7 + K + M);
@@ -219,9 +240,9 @@ describe('pair GEMM kernel = one-stream GEMV per token, bit for bit (both builds
           mem.f32(x, K).set(rng.gaussianArray(K));
           k.q4_act_quantize(x, Kp, G, a + 2 * Kp * t, s + 16 * groups * t, c + 4 * groups * t, z + 16 * groups * t);
         }
-        (m.asymmetric ? k.q4_gemm_2x4x32__asym : k.q4_gemm_2x4x32__sym)(m.byteOffset, a, s, c, z, o1, M, N, Kp, G);
+        gemmOf(k, m.asymmetric)(m.byteOffset, a, s, c, z, o1, M, N, Kp, G);
         for (let t = 0; t < M; t++) {
-          (m.asymmetric ? k.q4_gemv_4x32__asym : k.q4_gemv_4x32__sym)(m.byteOffset, a + 2 * Kp * t, s + 16 * groups * t, c + 4 * groups * t, z + 16 * groups * t, o2, N, Kp, G);
+          gemvOf(k, m.asymmetric)(m.byteOffset, a + 2 * Kp * t, s + 16 * groups * t, c + 4 * groups * t, z + 16 * groups * t, o2, N, Kp, G);
           expect(new Uint32Array(mem.memory.buffer, o1 + 4 * N * t, N)).toEqual(new Uint32Array(mem.memory.buffer, o2, N));
         }
       } finally {

@@ -18,6 +18,8 @@
 //     packed weight scales are s/4096, eq. 42; powers of two scale exactly)
 //   Rounding: f32(x/s) + 1.5·2^23 rounds half to even in float32 (|x/s| ≤ 127.5 ≪ 2^22) and its
 //   bit pattern minus 0x4B400000 is the integer, so no float→int conversion is needed.
+//   Dot-add build: xq holds int8 q in plain k order (32 bytes per block, q[0] first); xcorr as
+//   the relaxed build's (every nibble is offset-binary in its layout too).
 //   Relaxed build (see q4-common.ts): xq holds int8 q, per 32-k block 32 bytes: bytes 2L, 2L+1 =
 //   q[L], q[16+L] then, 16 bytes on, q[8+L], q[24+L] (matching the nibble bytes the kernel
 //   splits out); xcorr[g] = −8·Σ_{k∈g} q[k] (every nibble is offset-binary there). Same
@@ -34,7 +36,11 @@ import { ACT_BYTES } from './q4-common';
 /** Store one 32-k block of activation codes (four int16 vectors of 8) in the build's layout. */
 // @ts-ignore: decorator
 @inline function storeBlock(q0: v128, q1: v128, q2: v128, q3: v128, o: usize): void {
-  if (ASC_FEATURE_RELAXED_SIMD) {
+  if (RELAXED_DOT_ADD) {
+    // plain k order: the dot-add kernels broadcast 4 consecutive codes (q4-gemv-4x8-dotadd)
+    v128.store(o, i8x16.narrow_i16x8_s(q0, q1));
+    v128.store(o, i8x16.narrow_i16x8_s(q2, q3), 16);
+  } else if (ASC_FEATURE_RELAXED_SIMD) {
     const low = i16x8.splat(0xFF);
     v128.store(o, v128.or(v128.and(q0, low), i16x8.shl(q2, 8)));
     v128.store(o, v128.or(v128.and(q1, low), i16x8.shl(q3, 8)), 16);

@@ -83,7 +83,8 @@ export function q4f32_gemv_4x32__asym(packed: usize, xp: usize, xc: usize, xs: u
 
 /**
  * Prepare float activations for q4f32_gemv: x' (Kp floats, scaled per position, zero-padded),
- * xc[g] = 8·Σ x over k-offsets 0–23, xs[g] = Σ x over the group. Returns the first NaN index or −1.
+ * xc[g] = 8·Σ x over k-offsets 0–23, xs[g] = Σ x over the group. The dot-add build's
+ * (q4f32-gemv-4x8-dotadd): x' = x and xc[g] = 8·Σ x over the whole group. Returns the first NaN index or −1.
  */
 export function q4f32_act_prepare(x: usize, K: i32, G: i32, xp: usize, xc: usize, xs: usize): i32 {
   const Kp = ((K + G - 1) / G) * G;
@@ -92,10 +93,11 @@ export function q4f32_act_prepare(x: usize, K: i32, G: i32, xp: usize, xc: usize
     const v: f32 = k < K ? load<f32>(x + (<usize>k << 2)) : 0;
     if (v != v) return k;
     const j = k & 31;
-    const inv: f32 = j < 8 ? 1 : j < 16 ? 1.0 / 16 : j < 24 ? 1.0 / 256 : 1.0 / 4096;
+    // the dot-add layout's nibbles are all u = q + 8 at weight 1 (q4f32-gemv-4x8-dotadd)
+    const inv: f32 = RELAXED_DOT_ADD != 0 || j < 8 ? 1 : j < 16 ? 1.0 / 16 : j < 24 ? 1.0 / 256 : 1.0 / 4096;
     store<f32>(xp + (<usize>k << 2), v * inv);
     s += v;
-    if (j < 24) c += v;
+    if (RELAXED_DOT_ADD != 0 || j < 24) c += v;
     if ((k + 1) % G == 0) {
       const g = <usize>(k / G);
       store<f32>(xc + (g << 2), 8 * c);

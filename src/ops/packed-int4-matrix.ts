@@ -19,6 +19,7 @@ import { roundHalfEvenF32 } from '../quant/round.js';
 import { QTYPES } from '../quant/qtypes.js';
 import { part, scratch } from './scratch.js';
 import { assertDim, assertLength, assertOut } from './validate.js';
+import { int4LayoutOf, int4Slots } from './layouts.js';
 
 export interface PackedInt4Options {
   /** Values per group along K: a power of two from 32 to 256. */
@@ -45,19 +46,6 @@ const registry = new FinalizationRegistry<{ mem: WasmMemory; offset: number }>((
   if (mem.isLive(offset)) mem.release(offset);
 });
 
-/**
- * The kernel's nibble position of k-offset j within a 32-block: byte, shift, offset-binary.
- * simd128 layout: bits 0–11 offset-binary, bits 12–15 two's complement (its unpack shifts the
- * lane right arithmetically, so the top nibble carries the sign); relaxed-SIMD layout: all four
- * offset-binary (its unpack needs none, so no XOR per row). The layout follows the backend the matrix is packed under (one per process).
- */
-function nibbleSlot(j: number, allOffset: boolean): { byte: number; shift: number; offset: number } {
-  const L = j & 7, quarter = j >> 3; // quarter 0: bits 0–3, 1: 4–7, 2: 8–11, 3: 12–15 of lane L
-  return { byte: 2 * L + (quarter >> 1), shift: (quarter & 1) * 4, offset: allOffset || quarter !== 3 ? 8 : 0 };
-}
-const SLOTS_SIMD128 = Array.from({ length: 32 }, (_, j) => nibbleSlot(j, false));
-const SLOTS_RELAXED = Array.from({ length: 32 }, (_, j) => nibbleSlot(j, true));
-
 function checkGroupSize(G: unknown): asserts G is number {
   if (typeof G !== 'number' || !INT4_GROUP_SIZES.includes(G)) {
     throw new InvalidArgumentError('groupSize', `must be a power of two from 32 to 256 (${INT4_GROUP_SIZES.join(', ')}), got ${String(G)}`);
@@ -81,8 +69,10 @@ export class PackedInt4Matrix {
   readonly mem: WasmMemory;
   private offset: number;
   private readonly token = {};
-  /** Nibble slots of the layout this matrix was packed in (by backend, see nibbleSlot). */
-  private readonly slots = rt().backend === 'relaxed-simd' ? SLOTS_RELAXED : SLOTS_SIMD128;
+  /** The packed layout, which follows the backend (src/ops/layouts.ts). */
+  private readonly layout = int4LayoutOf(rt().backend);
+  /** Nibble slots of that layout, indexed row-in-panel·32 + k-offset. */
+  private readonly slots = int4Slots(this.layout);
 
   private constructor(mem: WasmMemory, N: number, K: number, G: number, signed: boolean, asymmetric: boolean) {
     this.mem = mem;
@@ -214,11 +204,11 @@ export class PackedInt4Matrix {
       for (let g = 0; g < groups; g++) {
         const gBase = p * PB + g * GB;
         for (let b = 0; b < G >> 5; b++) {
-          const o = gBase + b * 64 + r * 16;
+          const o = gBase + b * 64;
           for (let j = 0; j < 32; j++) {
             const k = g * G + b * 32 + j;
             const v = n < N && k < K ? q[n * K + k]! - shift : 0;
-            const s = this.slots[j]!;
+            const s = this.slots[r * 32 + j]!;
             bytes[o + s.byte]! |= ((v + s.offset) & 15) << s.shift;
           }
         }
@@ -249,8 +239,8 @@ export class PackedInt4Matrix {
         const gBase = p * PB + g * GB;
         for (let k = g * G; k < Math.min(K, (g + 1) * G); k++) {
           const j = (k - g * G) & 31, b = (k - g * G) >> 5;
-          const s = this.slots[j]!;
-          const nib = (bytes[gBase + b * 64 + r * 16 + s.byte]! >> s.shift) & 15;
+          const s = this.slots[r * 32 + j]!;
+          const nib = (bytes[gBase + b * 64 + s.byte]! >> s.shift) & 15;
           q[n * K + k] = (((nib - s.offset) << 28) >> 28) + shift; // back to signed, then the storage domain
         }
         const sOff = (gBase + (G >> 5) * 64) >> 2;
@@ -300,16 +290,19 @@ export class PackedInt4Matrix {
   }
 
   private run(X: Float32Array, M: number, y: Float32Array, acts: 'int8' | 'float32', argument: string): void {
+    const layout = this.layout;
+    // dot-add build: one GEMM pass shares each weight load and unpack among up to 4 tokens.
+    if (acts === 'int8' && M >= 2 && layout === 'dotadd') return this.runGemmW4A8(X, M, y, argument, 'dotadd');
     // The GEMM kernel (one unpack per panel-group for all tokens) pays off only with the relaxed
     // build, for 8+ tokens and weights far beyond the last-level cache (it streams them once);
     // otherwise one two-stream GEMV per token measured faster (docs/kernels.md). Same results.
-    if (acts === 'int8' && M >= 8 && this.byteLength > GEMM_MIN_BYTES && rt().backend === 'relaxed-simd') {
-      return this.runGemmW4A8(X, M, y, argument, false);
+    if (acts === 'int8' && M >= 8 && this.byteLength > GEMM_MIN_BYTES && layout === 'relaxed') {
+      return this.runGemmW4A8(X, M, y, argument, 'unpacked');
     }
     // simd128, 2+ tokens: the pair GEMM (two tokens share each weight load and unpack in
     // registers, panel-outer so the weights stream once) measured ≥ per-token GEMVs (docs/kernels.md).
-    if (acts === 'int8' && M >= 2 && this.groupSize === 32 && rt().backend !== 'relaxed-simd') {
-      return this.runGemmW4A8(X, M, y, argument, true);
+    if (acts === 'int8' && M >= 2 && this.groupSize === 32 && layout === 'simd128') {
+      return this.runGemmW4A8(X, M, y, argument, 'pairs');
     }
     const packed = this.byteOffset;
     const { N, K, Kp, groups, groupSize: G } = this;
@@ -320,27 +313,34 @@ export class PackedInt4Matrix {
     const k = rt().kernels;
     const mem = this.mem;
     mem.f32(xOff + 4 * K, Kp - K).fill(0); // the kernels read whole groups
+    const asym = this.asymmetric;
     for (let m = 0; m < M; m++) {
       mem.f32(xOff, K).set(X.subarray(m * K, (m + 1) * K));
       if (acts === 'int8') {
         const bad = k.q4_act_quantize(xOff, Kp, G, aOff, g0, g1, g2);
         if (bad >= 0) nonFinite(argument, m * K + bad, X[m * K + bad]!);
         // several panel streams at once (three for G = 32 and 64) measured faster at every size with N > 4 (docs/kernels.md)
-        const gemv = N > 4
-          ? (this.asymmetric ? k.q4_gemv_4x32_ms__asym : k.q4_gemv_4x32_ms__sym)
-          : (this.asymmetric ? k.q4_gemv_4x32__asym : k.q4_gemv_4x32__sym);
+        const gemv = layout === 'dotadd' ? (asym ? k.q4_gemv_4x8_dotadd__asym! : k.q4_gemv_4x8_dotadd__sym!)
+          : N > 4 ? (asym ? k.q4_gemv_4x32_ms__asym : k.q4_gemv_4x32_ms__sym)
+          : (asym ? k.q4_gemv_4x32__asym : k.q4_gemv_4x32__sym);
         gemv(packed, aOff, g0, g1, g2, oOff, N, Kp, G);
       } else {
         const bad = k.q4f32_act_prepare(xOff, K, G, aOff, g0, g1);
         if (bad >= 0) throw new NaNInputError(argument, m * K + bad);
-        (this.asymmetric ? k.q4f32_gemv_4x32__asym : k.q4f32_gemv_4x32__sym)(packed, aOff, g0, g1, oOff, N, Kp, G);
+        const gemv = layout === 'dotadd' ? (asym ? k.q4f32_gemv_4x8_dotadd__asym! : k.q4f32_gemv_4x8_dotadd__sym!)
+          : (asym ? k.q4f32_gemv_4x32__asym : k.q4f32_gemv_4x32__sym);
+        gemv(packed, aOff, g0, g1, oOff, N, Kp, G);
       }
       y.set(mem.f32(oOff, N), m * N);
     }
   }
 
-  /** W4A8 for M > 1 tokens: activations quantized token by token, then one GEMM pass (eq. 40–43); pairs: the simd128 pair kernel (no scratch). */
-  private runGemmW4A8(X: Float32Array, M: number, y: Float32Array, argument: string, pairs: boolean): void {
+  /**
+   * W4A8 for M > 1 tokens: activations quantized token by token, then one GEMM pass (eq. 40–43):
+   * 'pairs' the simd128 pair kernel, 'unpacked' the relaxed build's (unpacks into scratch),
+   * 'dotadd' the dot-add build's (up to 4 tokens per weight load).
+   */
+  private runGemmW4A8(X: Float32Array, M: number, y: Float32Array, argument: string, kernel: 'pairs' | 'unpacked' | 'dotadd'): void {
     const packed = this.byteOffset;
     const { N, K, Kp, groups, groupSize: G } = this;
     const xBytes = part(4 * Kp), aBytes = part(2 * Kp * M), cBytes = part(4 * groups * M), gBytes = part(16 * groups * M);
@@ -355,8 +355,10 @@ export class PackedInt4Matrix {
       const bad = k.q4_act_quantize(xOff, Kp, G, aOff + 2 * Kp * m, sOff + 16 * groups * m, cOff + 4 * groups * m, zOff + 16 * groups * m);
       if (bad >= 0) nonFinite(argument, m * K + bad, X[m * K + bad]!);
     }
-    if (pairs) (this.asymmetric ? k.q4_gemm_2x4x32__asym : k.q4_gemm_2x4x32__sym)(packed, aOff, sOff, cOff, zOff, oOff, M, N, Kp, G);
-    else (this.asymmetric ? k.q4_gemm_4x32__asym : k.q4_gemm_4x32__sym)(packed, aOff, sOff, cOff, zOff, oOff, M, N, Kp, G, tOff);
+    const asym = this.asymmetric;
+    if (kernel === 'pairs') (asym ? k.q4_gemm_2x4x32__asym : k.q4_gemm_2x4x32__sym)(packed, aOff, sOff, cOff, zOff, oOff, M, N, Kp, G);
+    else if (kernel === 'dotadd') (asym ? k.q4_gemm_4x8_dotadd__asym! : k.q4_gemm_4x8_dotadd__sym!)(packed, aOff, sOff, cOff, zOff, oOff, M, N, Kp, G);
+    else (asym ? k.q4_gemm_4x32__asym : k.q4_gemm_4x32__sym)(packed, aOff, sOff, cOff, zOff, oOff, M, N, Kp, G, tOff);
     y.set(mem.f32(oOff, M * N));
   }
 
@@ -373,7 +375,7 @@ export class PackedInt4Matrix {
     q.set(xq);
     const k = rt().kernels;
     k.q4_act_from_int8(qOff, Kp, G, aOff, cOff, zOff);
-    k.q4_gemv_4x32__groupsums(packed, aOff, cOff, oOff, N, Kp, G, this.asymmetric ? 1 : 0);
+    (this.layout === 'dotadd' ? k.q4_gemv_4x8_dotadd__groupsums! : k.q4_gemv_4x32__groupsums)(packed, aOff, cOff, oOff, N, Kp, G, this.asymmetric ? 1 : 0);
     const raw = this.mem.i32(oOff, Np * groups);
     const out = new Int32Array(N * groups);
     for (let n = 0; n < N; n++) for (let g = 0; g < groups; g++) out[n * groups + g] = raw[((n >> 2) * groups + g) * 4 + (n & 3)]! / 4096;

@@ -13,6 +13,7 @@ import type { WasmMemory } from '../runtime/memory.js';
 import { rt } from '../runtime/wasm.js';
 import { part, scratch } from './scratch.js';
 import { outputInt32 } from './output/int32.js';
+import { int8LayoutOf, int8Offset } from './layouts.js';
 import {
   assertDim, assertInt8Like, assertLength, assertOut, assertZeroPoint, type Int8Like,
 } from './validate.js';
@@ -52,6 +53,8 @@ export class PackedInt8Matrix {
   readonly wz: number;
   /** @internal */
   readonly mem: WasmMemory;
+  /** @internal The packed layout, which follows the backend (src/ops/layouts.ts). */
+  readonly layout = int8LayoutOf(rt().backend);
   private offset: number;
   private readonly token = {};
 
@@ -120,14 +123,14 @@ export class PackedInt8Matrix {
     const biasOut = mem.i32(off + Np * Kp, Np);
     biasOut.fill(0);
     const Kz = Math.imul(K, wz);
+    const layout = m.layout;
     try {
       for (let n = 0; n < N; n++) {
         rowBuf.fill(0);
         source(n, rowBuf);
-        // panel n>>2, row n&3: P[n,k] at panel + 8·(k>>1) + 2·(n&3) + (k&1)  (4 rows × 2 k per 8 bytes)
-        const base = (n >> 2) * 4 * Kp + (n & 3) * 2;
+        // the backend's panel layout (src/ops/layouts.ts): 4 rows × 2 k per 8 bytes, or × 4 k per 16
         let sum = 0;
-        for (let k = 0; k < K; k++) { const v = rowBuf[k]!; dst[base + ((k >> 1) << 3) + (k & 1)] = v; sum += v; }
+        for (let k = 0; k < K; k++) { const v = rowBuf[k]!; dst[int8Offset(layout, n, k, Kp)] = v; sum += v; }
         // eq. 13: b'[n] = b[n] − z_x·Σ_k w[n,k] + K·z_w·z_x  (int8 domain, mod 2^32)
         biasOut[n] = ((bias ? bias[n]! : 0) - Math.imul(xZeroPoint, sum | 0) + Math.imul(Kz, xZeroPoint)) | 0;
       }
@@ -185,20 +188,26 @@ export class PackedInt8Matrix {
     return outputInt32(yOff, M * this.N, out);
   }
 
-  /** @internal Scratch bytes (a `part`) the kernels need for M tokens of activations widened to int16. */
+  /** @internal Scratch bytes (a `part`) the kernels need for M tokens of activations widened to int16 (or split into 7-bit halves). */
   widenBytes(M: number): number { return part(2 * M * this.Kp); }
 
   /** @internal Run the GEMV kernel on activations already in wasm memory; xwOff: widenBytes(1) of scratch. */
   runGemv(packed: number, xOff: number, xwOff: number, yOff: number, signedX: boolean): void {
     const k = rt().kernels;
-    (signedX ? k.i8_gemv_4x2__xs8 : k.i8_gemv_4x2__xu8)(packed, xOff, xwOff, yOff, this.N, this.K, this.Kp, this.wz);
+    const run = this.layout === '4x4'
+      ? (signedX ? k.i8_gemv_4x4_dotadd__xs8! : k.i8_gemv_4x4_dotadd__xu8!)
+      : (signedX ? k.i8_gemv_4x2__xs8 : k.i8_gemv_4x2__xu8);
+    run(packed, xOff, xwOff, yOff, this.N, this.K, this.Kp, this.wz);
   }
 
   /** @internal Run the GEMM kernel (M = 1 goes to the GEMV); xwOff: widenBytes(M) of scratch. */
   runGemm(packed: number, xOff: number, xwOff: number, yOff: number, M: number, signedX: boolean): void {
     if (M === 1) return this.runGemv(packed, xOff, xwOff, yOff, signedX);
     const k = rt().kernels;
-    (signedX ? k.i8_gemm_4x2__xs8 : k.i8_gemm_4x2__xu8)(packed, xOff, xwOff, yOff, M, this.N, this.K, this.Kp, this.wz);
+    const run = this.layout === '4x4'
+      ? (signedX ? k.i8_gemm_4x4_dotadd__xs8! : k.i8_gemm_4x4_dotadd__xu8!)
+      : (signedX ? k.i8_gemm_4x2__xs8 : k.i8_gemm_4x2__xu8);
+    run(packed, xOff, xwOff, yOff, M, this.N, this.K, this.Kp, this.wz);
   }
 
   dispose(): void {

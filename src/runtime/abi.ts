@@ -103,3 +103,19 @@ export interface Int4KernelExports {
 }
 // Declaration merging: adds the int4 kernels to the runtime's KernelExports.
 export interface KernelExports extends Int4KernelExports {}
+
+/**
+ * The dot-add build's kernels (assembly/index-dotadd.ts; docs/quantization.md eq. 45–46): same
+ * signatures as their simd128 counterparts, their own packed layouts (src/ops/layouts.ts).
+ * Present only in build/intquant-dotadd.wasm.
+ */
+export interface DotAddKernelExports {
+  i8_gemv_4x4_dotadd__xs8: GemvFn; i8_gemv_4x4_dotadd__xu8: GemvFn;
+  i8_gemm_4x4_dotadd__xs8: GemmFn; i8_gemm_4x4_dotadd__xu8: GemmFn;
+  q4_gemv_4x8_dotadd__sym: Q4GemvFn; q4_gemv_4x8_dotadd__asym: Q4GemvFn;
+  q4_gemm_4x8_dotadd__sym: Q4Gemm2Fn; q4_gemm_4x8_dotadd__asym: Q4Gemm2Fn;
+  q4_gemv_4x8_dotadd__groupsums(packed: number, xq: number, xcorr: number, out: number, N: number, Kp: number, G: number, asym: number): void;
+  q4f32_gemv_4x8_dotadd__sym: Q4F32GemvFn; q4f32_gemv_4x8_dotadd__asym: Q4F32GemvFn;
+}
+// Declaration merging: the dot-add kernels, optional (other builds lack them).
+export interface KernelExports extends Partial<DotAddKernelExports> {}

@@ -2,11 +2,16 @@
  * Loading the kernels: each wasm binary is compiled once per process and instantiated with the
  * host-owned memory (the modules import `env.memory`; they have no allocator of their own).
  *
- * Two builds of the same kernels exist: `build/intquant.wasm` (baseline SIMD128, the reference,
- * runs everywhere) and `build/intquant-relaxed.wasm` (adds relaxed SIMD for the int4 kernels;
- * Node ≥ 22, or Node 20 with --experimental-wasm-relaxed-simd). With backend 'auto' the relaxed
- * build is used only when the engine validates it AND it passes a start-up self-test against the
- * baseline build (src/runtime/selftest.ts); both instances share one memory.
+ * Three builds of the kernels exist:
+ *   `build/intquant.wasm`          simd128: baseline SIMD128, the reference, runs everywhere;
+ *   `build/intquant-relaxed.wasm`  relaxed-simd: relaxed SIMD's 16-lane dot product in the int4
+ *                                  kernels (Node ≥ 22, or Node 20 with --experimental-wasm-relaxed-simd);
+ *   `build/intquant-dotadd.wasm`   relaxed-dotadd: relaxed SIMD's fused dot-add (vpdpbusd on
+ *                                  AVX-VNNI CPUs with Node ≥ 24) in the int8 and int4 kernels,
+ *                                  with rows-in-lanes layouts of their own.
+ * With backend 'auto' the first of relaxed-dotadd, relaxed-simd that the engine validates AND
+ * that passes a start-up self-test against the baseline build (src/runtime/selftest.ts) is
+ * used, else simd128; the instances share one memory. Results are bit-identical whichever runs.
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
@@ -16,9 +21,16 @@ import { instantiate } from '@assemblyscript/loader';
 import { IntquantError, InvalidArgumentError, NotInitializedError } from '../errors.js';
 import { WasmMemory } from './memory.js';
 import type { KernelExports } from './abi.js';
-import { relaxedSelfTest } from './selftest.js';
+import { buildSelfTest } from './selftest.js';
 
-export type Backend = 'simd128' | 'relaxed-simd';
+export type Backend = 'simd128' | 'relaxed-simd' | 'relaxed-dotadd';
+
+/** The builds beyond the baseline, in the order 'auto' tries them. */
+const RELAXED_BUILDS: readonly { backend: Exclude<Backend, 'simd128'>; file: string }[] = [
+  { backend: 'relaxed-dotadd', file: 'intquant-dotadd.wasm' },
+  { backend: 'relaxed-simd', file: 'intquant-relaxed.wasm' },
+];
+const BACKENDS: readonly Backend[] = ['simd128', 'relaxed-simd', 'relaxed-dotadd'];
 
 export interface Runtime {
   /** The kernels of the build in use. */
@@ -28,8 +40,10 @@ export interface Runtime {
   readonly mem: WasmMemory;
   /** Which build runs. */
   readonly backend: Backend;
-  /** Why the relaxed build is not in use, when it is not. */
+  /** Why the relaxed-simd build is not in use, when it is not. */
   readonly relaxedUnavailable?: string;
+  /** Why the relaxed-dotadd build is not in use, when it is not. */
+  readonly dotAddUnavailable?: string;
 }
 
 let runtime: Runtime | undefined;
@@ -50,8 +64,10 @@ export interface InitOptions {
   /** Cap on bytes in use in wasm memory (default: no cap). */
   maxBytes?: number;
   /**
-   * 'auto' (default; or the INTQUANT_BACKEND environment variable): relaxed SIMD when available
-   * and self-tested, else SIMD128. 'simd128' forces the baseline; 'relaxed-simd' requires it.
+   * 'auto' (default; or the INTQUANT_BACKEND environment variable): the relaxed-SIMD dot-add
+   * build, else the relaxed-SIMD build, when the engine has relaxed SIMD and the build passes
+   * its self-test; else SIMD128. 'simd128' forces the baseline; 'relaxed-simd' and
+   * 'relaxed-dotadd' require that build.
    */
   backend?: 'auto' | Backend;
   /**
@@ -108,10 +124,10 @@ function validateRelaxed(bytes: Uint8Array<ArrayBuffer>, allowFlag: boolean): st
 
 function requestedBackend(options: InitOptions): 'auto' | Backend {
   const b = options.backend ?? (process.env.INTQUANT_BACKEND || 'auto');
-  if (b !== 'auto' && b !== 'simd128' && b !== 'relaxed-simd') {
-    throw new InvalidArgumentError(options.backend !== undefined ? 'backend' : 'INTQUANT_BACKEND', `must be 'auto', 'simd128' or 'relaxed-simd', got '${String(b)}'`);
+  if (b !== 'auto' && !BACKENDS.includes(b as Backend)) {
+    throw new InvalidArgumentError(options.backend !== undefined ? 'backend' : 'INTQUANT_BACKEND', `must be 'auto', ${BACKENDS.map((x) => `'${x}'`).join(', ')}, got '${String(b)}'`);
   }
-  return b;
+  return b as 'auto' | Backend;
 }
 
 async function load(want: 'auto' | Backend, allowFlag: boolean): Promise<Runtime> {
@@ -122,24 +138,28 @@ async function load(want: 'auto' | Backend, allowFlag: boolean): Promise<Runtime
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
   const mem = new WasmMemory(memory);
   const baseline = await instantiateBuild(readFileSync(basePath), memory);
-  if (want === 'simd128') return { kernels: baseline, baseline, mem, backend: 'simd128', relaxedUnavailable: 'not requested' };
-  let why: string;
-  const relaxedPath = findBuild('intquant-relaxed.wasm');
-  if (!relaxedPath) why = 'build/intquant-relaxed.wasm not found';
-  else {
-    const bytes = readFileSync(relaxedPath);
+  const why: Partial<Record<Backend, string>> = {};
+  const simd128 = () => ({ kernels: baseline, baseline, mem, backend: 'simd128' as const,
+    relaxedUnavailable: why['relaxed-simd'] ?? 'not requested', dotAddUnavailable: why['relaxed-dotadd'] ?? 'not requested' });
+  if (want === 'simd128') return simd128();
+  for (const build of RELAXED_BUILDS) {
+    if (want !== 'auto' && want !== build.backend) continue;
+    const path = findBuild(build.file);
+    if (!path) { why[build.backend] = `build/${build.file} not found`; continue; }
+    const bytes = readFileSync(path);
     const invalid = validateRelaxed(bytes, allowFlag);
-    if (invalid !== undefined) {
-      why = invalid;
-    } else {
-      const relaxed = await instantiateBuild(bytes, memory);
-      const failure = relaxedSelfTest(relaxed, baseline, mem);
-      if (failure === undefined) return { kernels: relaxed, baseline, mem, backend: 'relaxed-simd' };
-      why = `the relaxed build failed its self-test (${failure})`;
+    if (invalid !== undefined) { why[build.backend] = invalid; continue; }
+    const kernels = await instantiateBuild(bytes, memory);
+    const failure = buildSelfTest(kernels, baseline, mem, build.backend);
+    if (failure === undefined) {
+      const preferred = `the ${build.backend} build is preferred`;
+      return { kernels, baseline, mem, backend: build.backend,
+        relaxedUnavailable: build.backend === 'relaxed-simd' ? undefined : preferred, dotAddUnavailable: why['relaxed-dotadd'] };
     }
+    why[build.backend] = `the ${build.backend} build failed its self-test (${failure})`;
   }
-  if (want === 'relaxed-simd') throw new IntquantError('IQ_BACKEND_UNAVAILABLE', `backend 'relaxed-simd' requested but ${why}`);
-  return { kernels: baseline, baseline, mem, backend: 'simd128', relaxedUnavailable: why };
+  if (want !== 'auto') throw new IntquantError('IQ_BACKEND_UNAVAILABLE', `backend '${want}' requested but ${why[want]}`);
+  return simd128();
 }
 
 /** Load and instantiate the kernels. Idempotent: later calls return the same runtime. */
@@ -171,7 +191,7 @@ export function isInitialized(): boolean {
   return runtime !== undefined;
 }
 
-/** The backend in use: 'simd128' or 'relaxed-simd'. */
+/** The backend in use: 'simd128', 'relaxed-simd' or 'relaxed-dotadd'. */
 export function backend(): Backend {
   return rt().backend;
 }

@@ -1,0 +1,131 @@
+// q4-gemv-4x8-dotadd — W4A8 GEMV on relaxed SIMD's fused dot-add, rows in lanes: each i32x4
+// accumulator holds the four output rows of one panel, and one 16-byte load holds 4 rows × 8 k
+// (two dot-adds, one per nibble half, against broadcast quads of int8 activations). No horizontal
+// sums. S = 1–3 panel streams per pass share the activation broadcasts.
+//
+// CONTRACT (docs/quantization.md eq. 40–43, 46)
+//   out[n] = Σ_g sx'[g] · ( ws[n,g]·D[n,g] − wz[n,g]·xsum[g] ),
+//   D[n,g] = Σ_{k∈g} u[n,k]·xq[k] + xcorr[g] = Σ_{k∈g} q[n,k]·xq[k]                 (exact int32)
+//   u = q + 8 ∈ [0, 15] (the 7-bit operand), xq ∈ [−127, 127] (the int8 operand), xcorr[g] =
+//   −8·Σ_{k∈g} xq[k]; ws, sx', wz, xsum as q4-gemv-4x32-simd (the activation inputs come from
+//   this build's q4_act_quantize: xq in plain k order). Same outputs as the other builds, bit for
+//   bit: the group sums are the same integers and the float steps are the same operations.
+//
+// PACKED LAYOUT (G ∈ {32, 64, 128, 256}, Kp = K rounded up to G, Np = N rounded up to 4)
+//   panels, groups and 64-byte 32-k blocks exactly as q4-gemv-4x32-simd (block b of group g of
+//   panel p at p·PB + g·GB + 64b; ws (16 B) and, asymmetric, wz (16 B) after each group's blocks);
+//   inside a block, chunk c ∈ 0..3 is the 16 bytes at +16c, int32 lane r = row 4p + r, byte t of
+//   the lane (k0 = g·G + 32b + 8c):
+//     bits 0–3  u[4p+r, k0 + t]        bits 4–7  u[4p+r, k0 + 4 + t]          (t = 0..3)
+//   Padding rows hold zero scales; padding k hold u = 8 (q = 0) and meet xq = 0.
+// ACTIVATIONS xq: Kp int8 (plain order); xcorr: int32 per group; xs, xsum: 16 B per group.
+// OUTPUT   out[n], N float32; nothing else is written. ALIGNMENT packed 64 B, the rest 16 B
+//          (not relied on). OVER-READ none.
+// ACCUMULATOR int32: |D| ≤ 256·15·127 before the correction, far inside 2^31; float32 across groups.
+
+import { finishGroup, storeRowsF32 } from './q4-common';
+import { dotAdd } from './dotadd-common';
+
+/** acc + one chunk: the low nibbles against the quad xl, the high nibbles against xh. */
+// @ts-ignore: decorator
+@inline export function chunkDotAdd(acc: v128, v: v128, xl: v128, xh: v128): v128 {
+  const m = i8x16.splat(0x0F);
+  return dotAdd(xh, v128.and(i16x8.shr_u(v, 4), m), dotAdd(xl, v128.and(v, m), acc));
+}
+
+/**
+ * S (1–3) panels w, w + gap, w + 2·gap, one group of B 32-k blocks each: per panel two
+ * accumulators (even and odd chunks: independent chains), returned through the pointers' order
+ * as a0 + b0 etc. by the caller. Kept as straight-line code so the broadcasts are shared.
+ */
+// @ts-ignore: decorator
+@inline function gemvStreams(asym: bool, sums: bool, S: i32, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): i32 {
+  const groups = Kp / G;
+  const B = G >> 5;
+  const tail: usize = asym ? 32 : 16;
+  const stride: usize = (<usize>G << 1) + tail;
+  const run = ((N + 3) >> 2) / S;
+  const panelBytes = <usize>groups * stride;
+  const gap = <usize>run * panelBytes;
+  for (let p = 0; p < run; p++) {
+    let w = packed + <usize>p * panelBytes;
+    let f0 = f32x4.splat(0), f1 = f0, f2 = f0;
+    let xp = xq, sp = xs, cp = xcorr, zp = xsum;
+    for (let g = 0; g < groups; g++) {
+      let a0 = i32x4.splat(0), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0;
+      for (let b = 0; b < B; b++) {
+        let xl = v128.load32_splat(xp), xh = v128.load32_splat(xp, 4);
+        a0 = chunkDotAdd(a0, v128.load(w), xl, xh);
+        if (S > 1) a1 = chunkDotAdd(a1, v128.load(w + gap), xl, xh);
+        if (S > 2) a2 = chunkDotAdd(a2, v128.load(w + 2 * gap), xl, xh);
+        xl = v128.load32_splat(xp, 8); xh = v128.load32_splat(xp, 12);
+        b0 = chunkDotAdd(b0, v128.load(w, 16), xl, xh);
+        if (S > 1) b1 = chunkDotAdd(b1, v128.load(w + gap, 16), xl, xh);
+        if (S > 2) b2 = chunkDotAdd(b2, v128.load(w + 2 * gap, 16), xl, xh);
+        xl = v128.load32_splat(xp, 16); xh = v128.load32_splat(xp, 20);
+        a0 = chunkDotAdd(a0, v128.load(w, 32), xl, xh);
+        if (S > 1) a1 = chunkDotAdd(a1, v128.load(w + gap, 32), xl, xh);
+        if (S > 2) a2 = chunkDotAdd(a2, v128.load(w + 2 * gap, 32), xl, xh);
+        xl = v128.load32_splat(xp, 24); xh = v128.load32_splat(xp, 28);
+        b0 = chunkDotAdd(b0, v128.load(w, 48), xl, xh);
+        if (S > 1) b1 = chunkDotAdd(b1, v128.load(w + gap, 48), xl, xh);
+        if (S > 2) b2 = chunkDotAdd(b2, v128.load(w + 2 * gap, 48), xl, xh);
+        w += 64;
+        xp += 32;
+      }
+      const c = v128.load32_splat(cp);
+      if (sums) { // the test variant: S = 1, out advances by one group
+        v128.store(out, i32x4.shl(i32x4.add(i32x4.add(a0, b0), c), 12));
+        out += 16; w += tail; cp += 4;
+        continue;
+      }
+      f0 = finishGroup(asym, i32x4.add(i32x4.add(a0, b0), c), w, sp, zp, f0);
+      if (S > 1) f1 = finishGroup(asym, i32x4.add(i32x4.add(a1, b1), c), w + gap, sp, zp, f1);
+      if (S > 2) f2 = finishGroup(asym, i32x4.add(i32x4.add(a2, b2), c), w + 2 * gap, sp, zp, f2);
+      w += tail;
+      sp += 16;
+      cp += 4;
+      zp += 16;
+    }
+    if (sums) continue;
+    storeRowsF32(out + (<usize>p << 4), f0, N - (p << 2));
+    if (S > 1) storeRowsF32(out + (<usize>(p + run) << 4), f1, N - ((p + run) << 2));
+    if (S > 2) storeRowsF32(out + (<usize>(p + 2 * run) << 4), f2, N - ((p + 2 * run) << 2));
+  }
+  return S * run;
+}
+
+// @ts-ignore: decorator
+@inline function gemv(asym: bool, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
+  const panelBytes = <usize>(Kp / G) * ((<usize>G << 1) + (asym ? 32 : 16));
+  let done = 0;
+  if (N > 8) done = gemvStreams(asym, false, 3, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
+  const P = (N + 3) >> 2;
+  if (P - done >= 2) {
+    const w = packed + <usize>done * panelBytes;
+    done += gemvStreams(asym, false, 2, w, xq, xs, xcorr, xsum, out + (<usize>done << 4), N - (done << 2), Kp, G);
+  }
+  if (P - done >= 1) {
+    const w = packed + <usize>done * panelBytes;
+    gemvStreams(asym, false, 1, w, xq, xs, xcorr, xsum, out + (<usize>done << 4), N - (done << 2), Kp, G);
+  }
+}
+
+/** Symmetric int4 weights (no zero point). xsum is not read. */
+export function q4_gemv_4x8_dotadd__sym(packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
+  gemv(false, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
+}
+
+/** Asymmetric uint4 weights with per-group zero points folded into wz. */
+export function q4_gemv_4x8_dotadd__asym(packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
+  gemv(true, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
+}
+
+/**
+ * Test variant: the exact int32 group sums 4096·D[n,g] (after the correction, before any
+ * scaling), panel-major out[((p·groups) + g)·4 + r] for row 4p + r, as q4_gemv_4x32__groupsums.
+ */
+export function q4_gemv_4x8_dotadd__groupsums(packed: usize, xq: usize, xcorr: usize, out: usize, N: i32, Kp: i32, G: i32, asym: bool): void {
+  if (asym) gemvStreams(true, true, 1, packed, xq, 0, xcorr, 0, out, N, Kp, G);
+  else gemvStreams(false, true, 1, packed, xq, 0, xcorr, 0, out, N, Kp, G);
+}
