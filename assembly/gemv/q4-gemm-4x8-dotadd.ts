@@ -15,6 +15,7 @@
 
 import { finishGroup, storeRowsF32 } from './q4-common';
 import { dotAdd } from './dotadd-common';
+import { nibbleMask } from './q4-gemv-4x8-dotadd';
 
 /** T (1–4) tokens × one panel over all groups, starting at token t0's inputs. */
 // @ts-ignore: decorator
@@ -24,7 +25,7 @@ import { dotAdd } from './dotadd-common';
   const B = G >> 5;
   const tail: usize = asym ? 32 : 16;
   const xt = <usize>Kp << 1, gt = <usize>groups << 4, ct = <usize>groups << 2;   // token strides
-  const m = i8x16.splat(0x0F);
+  const m = nibbleMask(Kp);
   let f0 = f32x4.splat(0), f1 = f0, f2 = f0, f3 = f0;
   let xp = xq, sp = xs, cp = xcorr, zp = xsum;
   for (let g = 0; g < groups; g++) {

@@ -26,10 +26,19 @@
 import { finishGroup, storeRowsF32 } from './q4-common';
 import { dotAdd } from './dotadd-common';
 
-/** acc + one chunk: the low nibbles against the quad xl, the high nibbles against xh. */
+/**
+ * splat(0x0F) computed from Kp (a multiple of 32, so (Kp − 1) & 15 = 15) instead of written as a
+ * constant: V8 rematerialises a v128 constant at every use (three instructions: mov, movq,
+ * punpcklqdq), twice per chunk; a value from a parameter stays in a register.
+ */
 // @ts-ignore: decorator
-@inline export function chunkDotAdd(acc: v128, v: v128, xl: v128, xh: v128): v128 {
-  const m = i8x16.splat(0x0F);
+@inline export function nibbleMask(Kp: i32): v128 {
+  return i8x16.splat(<i8>((Kp - 1) & 15));
+}
+
+/** acc + one chunk: the low nibbles against the quad xl, the high nibbles against xh (m: nibbleMask). */
+// @ts-ignore: decorator
+@inline export function chunkDotAdd(acc: v128, v: v128, xl: v128, xh: v128, m: v128): v128 {
   return dotAdd(xh, v128.and(i16x8.shr_u(v, 4), m), dotAdd(xl, v128.and(v, m), acc));
 }
 
@@ -47,6 +56,7 @@ import { dotAdd } from './dotadd-common';
   const run = ((N + 3) >> 2) / S;
   const panelBytes = <usize>groups * stride;
   const gap = <usize>run * panelBytes;
+  const m = nibbleMask(Kp);
   for (let p = 0; p < run; p++) {
     let w = packed + <usize>p * panelBytes;
     let f0 = f32x4.splat(0), f1 = f0, f2 = f0;
@@ -55,21 +65,21 @@ import { dotAdd } from './dotadd-common';
       let a0 = i32x4.splat(0), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0;
       for (let b = 0; b < B; b++) {
         let xl = v128.load32_splat(xp), xh = v128.load32_splat(xp, 4);
-        a0 = chunkDotAdd(a0, v128.load(w), xl, xh);
-        if (S > 1) a1 = chunkDotAdd(a1, v128.load(w + gap), xl, xh);
-        if (S > 2) a2 = chunkDotAdd(a2, v128.load(w + 2 * gap), xl, xh);
+        a0 = chunkDotAdd(a0, v128.load(w), xl, xh, m);
+        if (S > 1) a1 = chunkDotAdd(a1, v128.load(w + gap), xl, xh, m);
+        if (S > 2) a2 = chunkDotAdd(a2, v128.load(w + 2 * gap), xl, xh, m);
         xl = v128.load32_splat(xp, 8); xh = v128.load32_splat(xp, 12);
-        b0 = chunkDotAdd(b0, v128.load(w, 16), xl, xh);
-        if (S > 1) b1 = chunkDotAdd(b1, v128.load(w + gap, 16), xl, xh);
-        if (S > 2) b2 = chunkDotAdd(b2, v128.load(w + 2 * gap, 16), xl, xh);
+        b0 = chunkDotAdd(b0, v128.load(w, 16), xl, xh, m);
+        if (S > 1) b1 = chunkDotAdd(b1, v128.load(w + gap, 16), xl, xh, m);
+        if (S > 2) b2 = chunkDotAdd(b2, v128.load(w + 2 * gap, 16), xl, xh, m);
         xl = v128.load32_splat(xp, 16); xh = v128.load32_splat(xp, 20);
-        a0 = chunkDotAdd(a0, v128.load(w, 32), xl, xh);
-        if (S > 1) a1 = chunkDotAdd(a1, v128.load(w + gap, 32), xl, xh);
-        if (S > 2) a2 = chunkDotAdd(a2, v128.load(w + 2 * gap, 32), xl, xh);
+        a0 = chunkDotAdd(a0, v128.load(w, 32), xl, xh, m);
+        if (S > 1) a1 = chunkDotAdd(a1, v128.load(w + gap, 32), xl, xh, m);
+        if (S > 2) a2 = chunkDotAdd(a2, v128.load(w + 2 * gap, 32), xl, xh, m);
         xl = v128.load32_splat(xp, 24); xh = v128.load32_splat(xp, 28);
-        b0 = chunkDotAdd(b0, v128.load(w, 48), xl, xh);
-        if (S > 1) b1 = chunkDotAdd(b1, v128.load(w + gap, 48), xl, xh);
-        if (S > 2) b2 = chunkDotAdd(b2, v128.load(w + 2 * gap, 48), xl, xh);
+        b0 = chunkDotAdd(b0, v128.load(w, 48), xl, xh, m);
+        if (S > 1) b1 = chunkDotAdd(b1, v128.load(w + gap, 48), xl, xh, m);
+        if (S > 2) b2 = chunkDotAdd(b2, v128.load(w + 2 * gap, 48), xl, xh, m);
         w += 64;
         xp += 32;
       }
@@ -111,14 +121,16 @@ import { dotAdd } from './dotadd-common';
   }
 }
 
-/** Symmetric int4 weights (no zero point). xsum is not read. */
+/** Symmetric int4 weights (no zero point). xsum is not read. G = 32 gets its own body (no block loop). */
 export function q4_gemv_4x8_dotadd__sym(packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
-  gemv(false, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
+  if (G == 32) gemv(false, packed, xq, xs, xcorr, xsum, out, N, Kp, 32);
+  else gemv(false, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
 }
 
 /** Asymmetric uint4 weights with per-group zero points folded into wz. */
 export function q4_gemv_4x8_dotadd__asym(packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): void {
-  gemv(true, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
+  if (G == 32) gemv(true, packed, xq, xs, xcorr, xsum, out, N, Kp, 32);
+  else gemv(true, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
 }
 
 /**

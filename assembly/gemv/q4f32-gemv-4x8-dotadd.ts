@@ -15,8 +15,8 @@ import { storeRowsF32 } from './q4-common';
 
 /** acc + the four rows' u at bit position `bit` of every lane, times the broadcast x. */
 // @ts-ignore: decorator
-@inline function nib(acc: v128, v: v128, bit: i32, x: usize): v128 {
-  const u = f32x4.convert_i32x4_s(v128.and(i32x4.shr_u(v, bit), i32x4.splat(15)));
+@inline function nib(acc: v128, v: v128, bit: i32, x: usize, m: v128): v128 {
+  const u = f32x4.convert_i32x4_s(v128.and(i32x4.shr_u(v, bit), m));
   return f32x4.add(acc, f32x4.mul(u, v128.load32_splat(x)));
 }
 
@@ -25,6 +25,7 @@ import { storeRowsF32 } from './q4-common';
   const groups = Kp / G;
   const B = G >> 5;
   const k4096 = f32x4.splat(4096);
+  const m = i32x4.splat((Kp - 1) & 15); // 15 per lane, from a parameter: see nibbleMask
   let w = packed;
   for (let row = 0; row < N; row += 4) {
     let acc = f32x4.splat(0);
@@ -33,10 +34,10 @@ import { storeRowsF32 } from './q4-common';
       let a = f32x4.splat(0), b = a;
       for (let i = 0; i < B * 4; i++) {      // 16-byte chunks: 8 k each
         const v = v128.load(w);
-        a = nib(a, v, 0, xp);       b = nib(b, v, 4, xp + 16);
-        a = nib(a, v, 8, xp + 4);   b = nib(b, v, 12, xp + 20);
-        a = nib(a, v, 16, xp + 8);  b = nib(b, v, 20, xp + 24);
-        a = nib(a, v, 24, xp + 12); b = nib(b, v, 28, xp + 28);
+        a = nib(a, v, 0, xp, m);       b = nib(b, v, 4, xp + 16, m);
+        a = nib(a, v, 8, xp + 4, m);   b = nib(b, v, 12, xp + 20, m);
+        a = nib(a, v, 16, xp + 8, m);  b = nib(b, v, 20, xp + 24, m);
+        a = nib(a, v, 24, xp + 12, m); b = nib(b, v, 28, xp + 28, m);
         w += 16;
         xp += 32;
       }
