@@ -7,6 +7,7 @@
  */
 import Benchmark from 'benchmark';
 import { cpus } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { backend } from '../src/index.js';
 
 export interface Timing {
@@ -48,6 +49,28 @@ export interface BenchRow {
   ratio?: 'paired-rounds' | 'medians';
   /** Number of interleaved rounds behind a paired ratio. */
   rounds?: number;
+  /** The engine and CPU it ran on: Node and V8 versions, CPU model, the SIMD flags that matter here. */
+  node?: string;
+  v8?: string;
+  cpu?: string;
+  cpuFlags?: string[];
+}
+
+/** CPU flags that decide how V8 lowers our SIMD (vpdpbusd needs AVX-VNNI or AVX512-VNNI). */
+const FLAGS_OF_INTEREST = ['avx2', 'avx512f', 'avx512bw', 'avx_vnni', 'avx512_vnni'];
+
+let engine: { node: string; v8: string; cpu: string; cpuFlags: string[] } | undefined;
+/** Node, V8, CPU model and flags (from /proc/cpuinfo on Linux; empty elsewhere). */
+export function engineInfo(): { node: string; v8: string; cpu: string; cpuFlags: string[] } {
+  if (engine) return engine;
+  let flags: string[] = [];
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags'));
+    const all = new Set((line?.split(':')[1] ?? '').trim().split(/\s+/));
+    flags = FLAGS_OF_INTEREST.filter((f) => all.has(f));
+  } catch { /* not Linux */ }
+  engine = { node: process.version, v8: process.versions.v8, cpu: cpus()[0]?.model ?? 'unknown CPU', cpuFlags: flags };
+  return engine;
 }
 
 export interface SuiteOptions {
@@ -180,14 +203,15 @@ export function makeRow(
   }
   if (fields.bytes !== undefined) row.bytes = fields.bytes;
   row.backend = backend();
+  Object.assign(row, engineInfo());
   return row;
 }
 
 const round = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** d;
 
 export function machineDescription(): string {
-  const c = cpus();
-  return `${c[0]?.model ?? 'unknown CPU'} (${c.length} cores), Node ${process.version}, ${process.platform}-${process.arch}, backend ${backend()}`;
+  const e = engineInfo();
+  return `${e.cpu} (${cpus().length} cores; ${e.cpuFlags.join(' ') || 'no AVX2'}), Node ${e.node} (V8 ${e.v8}), ${process.platform}-${process.arch}, backend ${backend()}`;
 }
 
 export function formatTable(rows: BenchRow[]): string {

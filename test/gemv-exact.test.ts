@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { init, PackedInt8Matrix } from '../src/index.js';
 import { refGemmInt8, refGemvInt8, type Int8Like } from '../src/reference/gemv.js';
 import { Rng } from '../src/data/random.js';
+import { rt, withBuild } from '../src/runtime/wasm.js';
 
 beforeAll(async () => { await init(); });
 
@@ -152,5 +153,20 @@ describe('a test that must be able to fail', () => {
     const a = W.gemv(x), b = refGemvInt8(w2, N, K, x);
     expect(a[8]).not.toBe(b[8]);
     expect(a[8]! - b[8]!).toBe((w[8 * K + 39]! - w2[8 * K + 39]!) * x[39]!);
+  });
+});
+
+// The dot-add build has two int8 forms; the engine decides which one runs (the unsigned one only
+// where the self-test shows unsigned operands). Whichever that is, the split form is checked too.
+describe.runIf(process.env.INTQUANT_BACKEND === 'relaxed-dotadd')('dot-add build: both int8 forms equal the scalar reference', () => {
+  it.each([false, true])('unsigned form %s (when this engine has it): GEMV and GEMM sweeps, every combination', (unsigned) => {
+    const build = rt().build;
+    if (unsigned && !build.dotAddUnsigned) return;
+    withBuild({ ...build, dotAddUnsigned: unsigned }, () => {
+      const rng = new Rng(unsigned ? 41 : 40);
+      let i = 0;
+      for (const K of [1, 15, 16, 17, 33, 127, 4099]) for (const N of [1, 5, 17, 65]) check(rng, N, K, COMBOS[i++ % COMBOS.length]!);
+      for (const M of [2, 3, 4, 5, 6, 9]) for (const [N, K] of [[5, 33], [12, 127], [17, 64]] as const) check(rng, N, K, COMBOS[i++ % COMBOS.length]!, M);
+    });
   });
 });

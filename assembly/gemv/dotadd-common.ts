@@ -56,3 +56,22 @@
 @inline export function joinX7(signed: bool, lo: v128, hi: v128): v128 {
   return signed ? i32x4.sub(lo, i32x4.shl(hi, 7)) : i32x4.add(lo, i32x4.shl(hi, 7));
 }
+
+/**
+ * The unsigned-operand form (used only where the start-up self-test shows the engine computes the
+ * dot-add's second operand as unsigned 8-bit, as vpdpbusd does): each token's activations as
+ * uint8 operands, token m at xs + m·Kp: x ^ 0x80 = x + 128 for int8 x (the host folds −128·Σ_k P
+ * into the bias it passes, eq. 45'), x as it is for uint8 x; 0 for k ≥ K. Writes exactly M·Kp bytes.
+ */
+// @ts-ignore: decorator
+@inline export function offsetX8(signed: bool, X: usize, M: i32, K: i32, Kp: i32, xs: usize): void {
+  const flip = i8x16.splat(signed ? <i8>0x80 : 0);
+  for (let m = 0; m < M; m++) {
+    const xr = X + <usize>m * <usize>K;
+    const d = xs + <usize>m * <usize>Kp;
+    let k = 0;
+    for (; k + 16 <= K; k += 16) v128.store(d + <usize>k, v128.xor(v128.load(xr + <usize>k), flip));
+    for (; k < K; k++) store<u8>(d + <usize>k, load<u8>(xr + <usize>k) ^ (signed ? 0x80 : 0));
+    for (; k < Kp; k++) store<u8>(d + <usize>k, 0);
+  }
+}

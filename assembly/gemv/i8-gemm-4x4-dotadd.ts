@@ -1,23 +1,26 @@
 // i8-gemm-4x4-dotadd — exact int8 GEMM for M > 1 tokens on relaxed SIMD's fused dot-add, over the
-// SAME packed layout as i8-gemv-4x4-dotadd: tiles of 2 panels (8 output rows) × 2 tokens, one
-// k-quad per step: each 16-byte weight load (4 rows × 4 k) meets the broadcast lo and hi quads
-// of both tokens (4 dot-adds; lo and hi accumulators per panel and token: 8 accumulators).
+// SAME packed layout as i8-gemv-4x4-dotadd, in its two forms: split (tiles of 2 panels × 2 tokens:
+// each 16-byte weight load (4 rows × 4 k) meets the broadcast lo and hi quads of both tokens,
+// lo and hi accumulators per panel and token) and unsigned (`_u8`, self-tested engines only:
+// tiles of 2 panels × 4 tokens, one uint8 quad and one dot-add per panel and token). Either way
+// 8 accumulators, one k-quad per step.
 //
 // CONTRACT (docs/quantization.md eq. 10–14, 45)
 //   out[m, n] = bias'[n] − wz·Σ_{k<K} X[m,k] + Σ_{k<Kp} P[n,k]·X[m,k]     m < M, n < N
 //   wrapping modulo 2^32, bit for bit as i8-gemm-4x2-simd; X is M×K row-major, int8 (`__xs8`) or
-//   uint8 (`__xu8`); out is M×N int32 row-major. X is split once into 7-bit quads (splitX7:
-//   token m at xs + 2·m·Kp). For each pair of panels (8·Kp bytes, 32 KiB at K = 4096) every pair
-//   of tokens runs over it: the weights stream from memory once per call, the later token pairs
-//   find them in L1/L2. An odd last token runs 2 panels × 1 token; an odd last panel 1 × 2 and 1 × 1.
+//   uint8 (`__xu8`); out is M×N int32 row-major. X is prepared once (split: splitX7, token m at
+//   xs + 2·m·Kp; unsigned: offsetX8, token m at xs + m·Kp, the bias8 of the GEMV for int8 X). For
+//   each pair of panels (8·Kp bytes, 32 KiB at K = 4096) every group of T tokens (split 2,
+//   unsigned 4) runs over it: the weights stream from memory once per call, the later groups find
+//   them in L1/L2. The last M mod T tokens run a smaller tile; an odd last panel a 1-panel tile.
 //   The −wz·ΣX[m,:] term is added in a final pass over out (skipped when wz = 0).
-// LAYOUT     i8-gemv-4x4-dotadd.ts. SCRATCH xs: 2·M·Kp bytes. ALIGNMENT packed 64 B (not relied on).
+// LAYOUT     i8-gemv-4x4-dotadd.ts. SCRATCH xs: 2·M·Kp bytes (unsigned: M·Kp). ALIGNMENT packed 64 B (not relied on).
 // OVER-READ  none: X read for exactly M·K bytes, xs for 2·M·Kp, packed never past its end.
 //            Writes only out[0 .. M·N − 1].
 // ACCUMULATOR int32 wrapping; same no-wrap K limits as the GEMV.
 
 import { storeRows, sumX } from './common';
-import { dotAdd, joinX7, splitX7 } from './dotadd-common';
+import { dotAdd, joinX7, offsetX8, splitX7 } from './dotadd-common';
 
 /**
  * P (1 or 2) panels at w0, w0 + pb × T (1 or 2) tokens at x, x + xt, over nq k-quads; token t's
@@ -52,12 +55,86 @@ import { dotAdd, joinX7, splitX7 } from './dotadd-common';
   }
 }
 
+/**
+ * Unsigned form: P (1 or 2) panels × T (1–4) tokens, one uint8 quad per token and step; token t's
+ * operands at x + t·xt, results at o + t·ldo.
+ */
 // @ts-ignore: decorator
-@inline function gemm<X>(packed: usize, X: usize, xs: usize, out: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
+@inline function tileU8(P: i32, T: i32, w0: usize, pb: usize, x: usize, xt: usize, nq: i32,
+  o: usize, ldo: usize, biasA: v128, biasB: v128, rowsA: i32, rowsB: i32): void {
+  let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0; // panel A, tokens 0–3
+  let b0 = a0, b1 = a0, b2 = a0, b3 = a0;             // panel B
+  let w = w0;
+  const end = w0 + (<usize>nq << 4);
+  while (w < end) {
+    const wa = v128.load(w);
+    const wb = P > 1 ? v128.load(w + pb) : wa;
+    let xv = v128.load32_splat(x);
+    a0 = dotAdd(wa, xv, a0); if (P > 1) b0 = dotAdd(wb, xv, b0);
+    if (T > 1) { xv = v128.load32_splat(x + xt); a1 = dotAdd(wa, xv, a1); if (P > 1) b1 = dotAdd(wb, xv, b1); }
+    if (T > 2) { xv = v128.load32_splat(x + 2 * xt); a2 = dotAdd(wa, xv, a2); if (P > 1) b2 = dotAdd(wb, xv, b2); }
+    if (T > 3) { xv = v128.load32_splat(x + 3 * xt); a3 = dotAdd(wa, xv, a3); if (P > 1) b3 = dotAdd(wb, xv, b3); }
+    w += 16;
+    x += 4;
+  }
+  storeRows(o, i32x4.add(a0, biasA), rowsA);
+  if (P > 1) storeRows(o + 16, i32x4.add(b0, biasB), rowsB);
+  if (T > 1) { storeRows(o + ldo, i32x4.add(a1, biasA), rowsA); if (P > 1) storeRows(o + ldo + 16, i32x4.add(b1, biasB), rowsB); }
+  if (T > 2) { storeRows(o + 2 * ldo, i32x4.add(a2, biasA), rowsA); if (P > 1) storeRows(o + 2 * ldo + 16, i32x4.add(b2, biasB), rowsB); }
+  if (T > 3) { storeRows(o + 3 * ldo, i32x4.add(a3, biasA), rowsA); if (P > 1) storeRows(o + 3 * ldo + 16, i32x4.add(b3, biasB), rowsB); }
+}
+
+/** The unsigned form's M tokens over P (1 or 2) panels at w0: groups of 4 tokens, then the last M mod 4. */
+// @ts-ignore: decorator
+@inline function tokensU8(P: i32, w0: usize, pb: usize, xs: usize, xt: usize, nq: i32, o: usize, ldo: usize,
+  bA: v128, bB: v128, rowsA: i32, rowsB: i32, M: i32): void {
+  let x = xs;
+  let t = 0;
+  for (; t + 4 <= M; t += 4) {
+    tileU8(P, 4, w0, pb, x, xt, nq, o, ldo, bA, bB, rowsA, rowsB);
+    x += xt << 2;
+    o += ldo << 2;
+  }
+  const R = M - t;
+  if (R == 3) tileU8(P, 3, w0, pb, x, xt, nq, o, ldo, bA, bB, rowsA, rowsB);
+  else if (R == 2) tileU8(P, 2, w0, pb, x, xt, nq, o, ldo, bA, bB, rowsA, rowsB);
+  else if (R == 1) tileU8(P, 1, w0, pb, x, xt, nq, o, ldo, bA, bB, rowsA, rowsB);
+}
+
+// @ts-ignore: decorator
+@inline function gemm<X>(u8: bool, packed: usize, X: usize, xs: usize, out: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
   const signed = isSigned<X>();
-  splitX7(X, M, K, Kp, xs);
   const panels = (N + 3) >> 2;
   const pb = <usize>Kp << 2;
+  if (u8) {
+    offsetX8(signed, X, M, K, Kp, xs);
+    gemmU8(packed, xs, out, M, N, Kp, panels, pb, signed);
+  } else {
+    splitX7(X, M, K, Kp, xs);
+    gemmSplit(signed, packed, xs, out, M, N, Kp, panels, pb);
+  }
+  if (wz != 0) addWz<X>(X, out, M, N, K, wz);
+}
+
+/** The unsigned form over every panel pair (and an odd last panel). */
+// @ts-ignore: decorator
+@inline function gemmU8(packed: usize, xs: usize, out: usize, M: i32, N: i32, Kp: i32, panels: i32, pb: usize, signed: bool): void {
+  const biasBase = packed + <usize>panels * pb + (signed ? <usize>panels << 4 : 0); // bias8 for int8 X
+  const nq = Kp >> 2, ldo = <usize>N << 2, xt = <usize>Kp;
+  let p = 0;
+  for (; p + 2 <= panels; p += 2) {
+    const bA = v128.load(biasBase + (<usize>p << 4)), bB = v128.load(biasBase + (<usize>p << 4), 16);
+    tokensU8(2, packed + <usize>p * pb, pb, xs, xt, nq, out + (<usize>p << 4), ldo, bA, bB, 4, N - (p << 2) - 4, M);
+  }
+  if (p < panels) {
+    const bA = v128.load(biasBase + (<usize>p << 4)), rows = N - (p << 2);
+    tokensU8(1, packed + <usize>p * pb, pb, xs, xt, nq, out + (<usize>p << 4), ldo, bA, bA, rows, rows, M);
+  }
+}
+
+/** The split form over every panel pair (and an odd last panel). */
+// @ts-ignore: decorator
+@inline function gemmSplit(signed: bool, packed: usize, xs: usize, out: usize, M: i32, N: i32, Kp: i32, panels: i32, pb: usize): void {
   const biasBase = packed + <usize>panels * pb;
   const nq = Kp >> 2;
   const ldo = <usize>N << 2;
@@ -89,7 +166,13 @@ import { dotAdd, joinX7, splitX7 } from './dotadd-common';
     }
     if (odd) tile(signed, 1, 1, w0, pb, xLast, xt, nq, out + oLast + (<usize>p << 4), ldo, bA, bA, rows, rows);
   }
-  if (wz != 0) {
+}
+
+/** out[m, n] −= wz·Σ_k X[m,k] (weights with a zero point). */
+// @ts-ignore: decorator
+@inline function addWz<X>(X: usize, out: usize, M: i32, N: i32, K: i32, wz: i32): void {
+  const ldo = <usize>N << 2;
+  {
     let xr = X, o = out;
     for (let m = 0; m < M; m++) {
       const corr = -wz * sumX<X>(xr, K);
@@ -100,11 +183,19 @@ import { dotAdd, joinX7, splitX7 } from './dotadd-common';
   }
 }
 
-/** int8 activations. xs: 2·M·Kp bytes of scratch. */
+/** Split form, int8 activations. xs: 2·M·Kp bytes of scratch. */
 export function i8_gemm_4x4_dotadd__xs8(packed: usize, X: usize, xs: usize, out: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
-  gemm<i8>(packed, X, xs, out, M, N, K, Kp, wz);
+  gemm<i8>(false, packed, X, xs, out, M, N, K, Kp, wz);
 }
-/** uint8 activations. xs: 2·M·Kp bytes of scratch. */
+/** Split form, uint8 activations. xs: 2·M·Kp bytes of scratch. */
 export function i8_gemm_4x4_dotadd__xu8(packed: usize, X: usize, xs: usize, out: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
-  gemm<u8>(packed, X, xs, out, M, N, K, Kp, wz);
+  gemm<u8>(false, packed, X, xs, out, M, N, K, Kp, wz);
+}
+/** Unsigned form (self-tested engines only), int8 activations. xs: M·Kp bytes of scratch. */
+export function i8_gemm_4x4_dotadd_u8__xs8(packed: usize, X: usize, xs: usize, out: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
+  gemm<i8>(true, packed, X, xs, out, M, N, K, Kp, wz);
+}
+/** Unsigned form (self-tested engines only), uint8 activations. xs: M·Kp bytes of scratch. */
+export function i8_gemm_4x4_dotadd_u8__xu8(packed: usize, X: usize, xs: usize, out: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
+  gemm<u8>(true, packed, X, xs, out, M, N, K, Kp, wz);
 }

@@ -14,3 +14,6 @@ SUITES.quant = quantSuite;
 // calibrate suite (issue 5)
 import { calibrateSuite } from './calibrate.js';
 SUITES.calibrate = calibrateSuite;
+// the kernel builds against each other in one run
+import { buildsSuite } from './builds.js';
+SUITES.builds = buildsSuite;

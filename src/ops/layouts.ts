@@ -23,6 +23,14 @@ export function int4LayoutOf(backend: Backend): Int4Layout {
   return backend === 'relaxed-dotadd' ? 'dotadd' : backend === 'relaxed-simd' ? 'relaxed' : 'simd128';
 }
 
+/**
+ * Bytes of a packed int8 block: the weights (Np·Kp), bias' (4·Np) and, in the '4x4' layout,
+ * bias8 = bias' − 128·Σ_k P[n,k] (4·Np) for the dot-add kernels' unsigned form (eq. 45').
+ */
+export function int8PackedBytes(layout: Int8Layout, Np: number, Kp: number): number {
+  return Np * Kp + (layout === '4x4' ? 8 : 4) * Np;
+}
+
 /** Byte offset of W[n,k] in a packed int8 block (Kp = K rounded up to 16; bias' follows at Np·Kp). */
 export function int8Offset(layout: Int8Layout, n: number, k: number, Kp: number): number {
   const panel = (n >> 2) * 4 * Kp, r = n & 3;
@@ -80,10 +88,21 @@ export function relayoutInt4(src: Uint8Array, from: Int4Layout, to: Int4Layout, 
   return dst;
 }
 
-/** A packed int8 block (Np·Kp weight bytes, then the bias') copied from one layout to another. */
+/** A packed int8 block (weights, bias' and, for '4x4', bias8) copied from one layout to another. */
 export function relayoutInt8(src: Uint8Array, from: Int8Layout, to: Int8Layout, Np: number, Kp: number): Uint8Array {
-  const dst = src.slice();
-  if (from === to) return dst;
-  for (let n = 0; n < Np; n++) for (let k = 0; k < Kp; k++) dst[int8Offset(to, n, k, Kp)] = src[int8Offset(from, n, k, Kp)]!;
+  if (from === to) return src.slice();
+  const dst = new Uint8Array(int8PackedBytes(to, Np, Kp));
+  const w = Np * Kp;
+  const bias = new Int32Array(src.buffer.slice(src.byteOffset + w, src.byteOffset + w + 4 * Np));
+  for (let n = 0; n < Np; n++) {
+    let sum = 0;
+    for (let k = 0; k < Kp; k++) {
+      const v = src[int8Offset(from, n, k, Kp)]!;
+      dst[int8Offset(to, n, k, Kp)] = v;
+      sum += (v << 24) >> 24;
+    }
+    if (to === '4x4') new DataView(dst.buffer).setInt32(w + 4 * Np + 4 * n, (bias[n]! - Math.imul(128, sum)) | 0, true);
+  }
+  dst.set(new Uint8Array(bias.buffer), w);
   return dst;
 }

@@ -13,7 +13,7 @@
  */
 import { DisposedError, InvalidArgumentError, NaNInputError } from '../errors.js';
 import type { WasmMemory } from '../runtime/memory.js';
-import { rt } from '../runtime/wasm.js';
+import { currentBuild, rt } from '../runtime/wasm.js';
 import { affineParams } from '../quant/range.js';
 import { roundHalfEvenF32 } from '../quant/round.js';
 import { QTYPES } from '../quant/qtypes.js';
@@ -69,8 +69,10 @@ export class PackedInt4Matrix {
   readonly mem: WasmMemory;
   private offset: number;
   private readonly token = {};
-  /** The packed layout, which follows the backend (src/ops/layouts.ts). */
-  private readonly layout = int4LayoutOf(rt().backend);
+  /** The kernel build this matrix is packed for and runs on (the runtime's unless a benchmark binds another). */
+  private readonly build = currentBuild();
+  /** The packed layout, which follows the build (src/ops/layouts.ts). */
+  private readonly layout = int4LayoutOf(this.build.backend);
   /** Nibble slots of that layout, indexed row-in-panel·32 + k-offset. */
   private readonly slots = int4Slots(this.layout);
 
@@ -310,7 +312,7 @@ export class PackedInt4Matrix {
     const xBytes = part(4 * Kp), aBytes = part(4 * Kp), gBytes = part(16 * groups), oBytes = part(4 * Np);
     const xOff = scratch(xBytes + aBytes + 3 * gBytes + oBytes);
     const aOff = xOff + xBytes, g0 = aOff + aBytes, g1 = g0 + gBytes, g2 = g1 + gBytes, oOff = g2 + gBytes;
-    const k = rt().kernels;
+    const k = this.build.kernels;
     const mem = this.mem;
     mem.f32(xOff + 4 * K, Kp - K).fill(0); // the kernels read whole groups
     const asym = this.asymmetric;
@@ -347,7 +349,7 @@ export class PackedInt4Matrix {
     const tBytes = part((G / 32) * 256 + 16 * M), oBytes = part(4 * N * M);
     const xOff = scratch(xBytes + aBytes + cBytes + 2 * gBytes + tBytes + oBytes);
     const aOff = xOff + xBytes, cOff = aOff + aBytes, sOff = cOff + cBytes, zOff = sOff + gBytes, tOff = zOff + gBytes, oOff = tOff + tBytes;
-    const k = rt().kernels;
+    const k = this.build.kernels;
     const mem = this.mem;
     mem.f32(xOff + 4 * K, Kp - K).fill(0);
     for (let m = 0; m < M; m++) {
@@ -373,7 +375,7 @@ export class PackedInt4Matrix {
     const q = this.mem.i8(qOff, Kp);
     q.fill(0);
     q.set(xq);
-    const k = rt().kernels;
+    const k = this.build.kernels;
     k.q4_act_from_int8(qOff, Kp, G, aOff, cOff, zOff);
     (this.layout === 'dotadd' ? k.q4_gemv_4x8_dotadd__groupsums! : k.q4_gemv_4x32__groupsums)(packed, aOff, cOff, oOff, N, Kp, G, this.asymmetric ? 1 : 0);
     const raw = this.mem.i32(oOff, Np * groups);

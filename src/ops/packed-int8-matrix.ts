@@ -3,17 +3,18 @@
  * panel layout in wasm memory (panels of 4 rows, 4 rows × 2 k per 8 bytes; drawn in
  * assembly/gemv/i8-gemv-4x2-simd.ts), with the zero points folded into an int32 bias (eq. 13).
  *
- * Memory: one block of Np·Kp + 4·Np bytes (Np = N rounded up to 4, Kp = K rounded up to 16),
- * exposed as `byteLength`; nothing else stays alive (the caller's array is not kept).
+ * Memory: one block of Np·Kp + 4·Np bytes (Np = N rounded up to 4, Kp = K rounded up to 16;
+ * + 4·Np more for the dot-add build's second bias), exposed as `byteLength`; nothing else stays
+ * alive (the caller's array is not kept).
  * Ownership mirrors Tensor: `dispose()` / `using`, a FinalizationRegistry backstop, and
  * DisposedError on use after dispose.
  */
 import { DisposedError, InvalidArgumentError } from '../errors.js';
 import type { WasmMemory } from '../runtime/memory.js';
-import { rt } from '../runtime/wasm.js';
+import { currentBuild, rt } from '../runtime/wasm.js';
 import { part, scratch } from './scratch.js';
 import { outputInt32 } from './output/int32.js';
-import { int8LayoutOf, int8Offset } from './layouts.js';
+import { int8LayoutOf, int8Offset, int8PackedBytes } from './layouts.js';
 import {
   assertDim, assertInt8Like, assertLength, assertOut, assertZeroPoint, type Int8Like,
 } from './validate.js';
@@ -53,8 +54,10 @@ export class PackedInt8Matrix {
   readonly wz: number;
   /** @internal */
   readonly mem: WasmMemory;
-  /** @internal The packed layout, which follows the backend (src/ops/layouts.ts). */
-  readonly layout = int8LayoutOf(rt().backend);
+  /** @internal The kernel build this matrix is packed for and runs on (the runtime's unless a benchmark binds another). */
+  readonly build = currentBuild();
+  /** @internal The packed layout, which follows the build (src/ops/layouts.ts). */
+  readonly layout = int8LayoutOf(this.build.backend);
   private offset: number;
   private readonly token = {};
 
@@ -68,7 +71,7 @@ export class PackedInt8Matrix {
     this.xZeroPoint = xZeroPoint;
     this.wz = weightType === 'uint8' ? zeroPoint - 128 : zeroPoint;
     const Np = Math.ceil(N / 4) * 4;
-    this.byteLength = Np * this.Kp + 4 * Np;
+    this.byteLength = int8PackedBytes(this.layout, Np, this.Kp);
     this.offset = mem.alloc(this.byteLength);
     registry.register(this, { mem, offset: this.offset }, this.token);
   }
@@ -120,8 +123,8 @@ export class PackedInt8Matrix {
     // Views after the allocation (which may have grown memory).
     const dst = mem.i8(off, Np * Kp);
     dst.fill(0);
-    const biasOut = mem.i32(off + Np * Kp, Np);
-    biasOut.fill(0);
+    const biases = mem.i32(off + Np * Kp, (m.byteLength - Np * Kp) >> 2);
+    biases.fill(0);
     const Kz = Math.imul(K, wz);
     const layout = m.layout;
     try {
@@ -132,7 +135,10 @@ export class PackedInt8Matrix {
         let sum = 0;
         for (let k = 0; k < K; k++) { const v = rowBuf[k]!; dst[int8Offset(layout, n, k, Kp)] = v; sum += v; }
         // eq. 13: b'[n] = b[n] − z_x·Σ_k w[n,k] + K·z_w·z_x  (int8 domain, mod 2^32)
-        biasOut[n] = ((bias ? bias[n]! : 0) - Math.imul(xZeroPoint, sum | 0) + Math.imul(Kz, xZeroPoint)) | 0;
+        const b = ((bias ? bias[n]! : 0) - Math.imul(xZeroPoint, sum | 0) + Math.imul(Kz, xZeroPoint)) | 0;
+        biases[n] = b;
+        // eq. 45': the dot-add kernels' unsigned form adds 128 to int8 activations
+        if (layout === '4x4') biases[Np + n] = (b - Math.imul(128, sum | 0)) | 0;
       }
     } catch (e) {
       m.dispose();
@@ -193,20 +199,20 @@ export class PackedInt8Matrix {
 
   /** @internal Run the GEMV kernel on activations already in wasm memory; xwOff: widenBytes(1) of scratch. */
   runGemv(packed: number, xOff: number, xwOff: number, yOff: number, signedX: boolean): void {
-    const k = rt().kernels;
-    const run = this.layout === '4x4'
-      ? (signedX ? k.i8_gemv_4x4_dotadd__xs8! : k.i8_gemv_4x4_dotadd__xu8!)
-      : (signedX ? k.i8_gemv_4x2__xs8 : k.i8_gemv_4x2__xu8);
+    const k = this.build.kernels;
+    const run = this.layout === '4x2' ? (signedX ? k.i8_gemv_4x2__xs8 : k.i8_gemv_4x2__xu8)
+      : this.build.dotAddUnsigned ? (signedX ? k.i8_gemv_4x4_dotadd_u8__xs8! : k.i8_gemv_4x4_dotadd_u8__xu8!)
+      : (signedX ? k.i8_gemv_4x4_dotadd__xs8! : k.i8_gemv_4x4_dotadd__xu8!);
     run(packed, xOff, xwOff, yOff, this.N, this.K, this.Kp, this.wz);
   }
 
   /** @internal Run the GEMM kernel (M = 1 goes to the GEMV); xwOff: widenBytes(M) of scratch. */
   runGemm(packed: number, xOff: number, xwOff: number, yOff: number, M: number, signedX: boolean): void {
     if (M === 1) return this.runGemv(packed, xOff, xwOff, yOff, signedX);
-    const k = rt().kernels;
-    const run = this.layout === '4x4'
-      ? (signedX ? k.i8_gemm_4x4_dotadd__xs8! : k.i8_gemm_4x4_dotadd__xu8!)
-      : (signedX ? k.i8_gemm_4x2__xs8 : k.i8_gemm_4x2__xu8);
+    const k = this.build.kernels;
+    const run = this.layout === '4x2' ? (signedX ? k.i8_gemm_4x2__xs8 : k.i8_gemm_4x2__xu8)
+      : this.build.dotAddUnsigned ? (signedX ? k.i8_gemm_4x4_dotadd_u8__xs8! : k.i8_gemm_4x4_dotadd_u8__xu8!)
+      : (signedX ? k.i8_gemm_4x4_dotadd__xs8! : k.i8_gemm_4x4_dotadd__xu8!);
     run(packed, xOff, xwOff, yOff, M, this.N, this.K, this.Kp, this.wz);
   }
 

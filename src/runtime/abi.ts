@@ -112,6 +112,9 @@ export interface KernelExports extends Int4KernelExports {}
 export interface DotAddKernelExports {
   i8_gemv_4x4_dotadd__xs8: GemvFn; i8_gemv_4x4_dotadd__xu8: GemvFn;
   i8_gemm_4x4_dotadd__xs8: GemmFn; i8_gemm_4x4_dotadd__xu8: GemmFn;
+  /** The unsigned-operand forms: only where the self-test shows the engine computes the operand as uint8. */
+  i8_gemv_4x4_dotadd_u8__xs8: GemvFn; i8_gemv_4x4_dotadd_u8__xu8: GemvFn;
+  i8_gemm_4x4_dotadd_u8__xs8: GemmFn; i8_gemm_4x4_dotadd_u8__xu8: GemmFn;
   q4_gemv_4x8_dotadd__sym: Q4GemvFn; q4_gemv_4x8_dotadd__asym: Q4GemvFn;
   q4_gemm_4x8_dotadd__sym: Q4Gemm2Fn; q4_gemm_4x8_dotadd__asym: Q4Gemm2Fn;
   q4_gemv_4x8_dotadd__groupsums(packed: number, xq: number, xcorr: number, out: number, N: number, Kp: number, G: number, asym: number): void;

@@ -13,7 +13,7 @@
 import type { KernelExports } from './abi.js';
 import type { WasmMemory } from './memory.js';
 import type { Backend } from './wasm.js';
-import { int4LayoutOf, int8LayoutOf, relayoutInt4, relayoutInt8 } from '../ops/layouts.js';
+import { int4LayoutOf, int8LayoutOf, int8Offset, int8PackedBytes, relayoutInt4, relayoutInt8 } from '../ops/layouts.js';
 
 const REPEAT = 40; // enough calls for V8 to tier the kernels up to TurboFan
 
@@ -82,27 +82,52 @@ function int4SelfTest(candidate: KernelExports, baseline: KernelExports, mem: Wa
   return undefined;
 }
 
-/** The dot-add build's int8 GEMV and GEMM against the baseline's, int8 and uint8 activations. */
-function int8SelfTest(candidate: KernelExports, baseline: KernelExports, mem: WasmMemory, rand: Rand, take: (n: number) => number): string | undefined {
+/**
+ * Whether the engine computes the dot-add's second operand as unsigned 8-bit (vpdpbusd, V8 ≥ 12
+ * on AVX-VNNI CPUs) — relaxed SIMD leaves operands ≥ 128 implementation-defined (Node 22 on the
+ * same CPU saturates instead): the int8 kernels' unsigned form against the baseline, full-range
+ * operands, the first call and after tier-up. True only when every output matches.
+ */
+export function dotAddUnsignedProbe(candidate: KernelExports, baseline: KernelExports, mem: WasmMemory): boolean {
+  let seed = 0x2545f491;
+  const rand: Rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const blocks: number[] = [];
+  const take = (n: number) => { const o = mem.alloc(n); blocks.push(o); return o; };
+  try {
+    return int8SelfTest(candidate, baseline, mem, rand, take, true) === undefined;
+  } catch {
+    return false;
+  } finally {
+    for (const o of blocks) mem.release(o);
+  }
+}
+
+/** The dot-add build's int8 GEMV and GEMM (split form, or the unsigned one) against the baseline's, int8 and uint8 activations. */
+function int8SelfTest(candidate: KernelExports, baseline: KernelExports, mem: WasmMemory, rand: Rand, take: (n: number) => number, unsigned = false): string | undefined {
   const N = 12, K = 100, Kp = 112, M = 3;
-  const packedBytes = N * Kp + 4 * N;
-  const packedB = take(packedBytes), packedC = take(packedBytes), X = take(M * K), xw = take(2 * M * Kp);
+  const packedBytes = N * Kp + 4 * N, layout = int8LayoutOf('relaxed-dotadd');
+  const packedB = take(packedBytes), packedC = take(int8PackedBytes(layout, N, Kp)), X = take(M * K), xw = take(2 * M * Kp);
   const outB = take(4 * M * N), outC = take(4 * M * N);
   const bytes = mem.bytes(packedB, packedBytes);
-  for (let i = 0; i < packedBytes; i++) bytes[i] = (rand() * 256) | 0; // weights and bias' alike (pad k meets x = 0)
-  mem.bytes(packedC, packedBytes).set(relayoutInt8(mem.bytes(packedB, packedBytes), '4x2', int8LayoutOf('relaxed-dotadd'), N, Kp));
+  for (let i = 0; i < packedBytes; i++) bytes[i] = (rand() * 256) | 0; // weights and bias' alike
+  for (let n = 0; n < N; n++) for (let k = K; k < Kp; k++) bytes[int8Offset('4x2', n, k, Kp)] = 0; // pad k holds 0, as packed
+  mem.bytes(packedC, int8PackedBytes(layout, N, Kp)).set(relayoutInt8(mem.bytes(packedB, packedBytes), '4x2', layout, N, Kp));
   const x = mem.bytes(X, M * K);
   for (let i = 0; i < M * K; i++) x[i] = i % 13 === 0 ? [0x80, 0x7F, 0xFF, 0x00][i % 4]! : (rand() * 256) | 0;
   for (const signed of [true, false]) {
     const wz = signed ? -3 : 5;
     (signed ? baseline.i8_gemv_4x2__xs8 : baseline.i8_gemv_4x2__xu8)(packedB, X, xw, outB, N, K, Kp, wz);
+    const gemv = unsigned ? (signed ? candidate.i8_gemv_4x4_dotadd_u8__xs8! : candidate.i8_gemv_4x4_dotadd_u8__xu8!)
+      : (signed ? candidate.i8_gemv_4x4_dotadd__xs8! : candidate.i8_gemv_4x4_dotadd__xu8!);
+    const gemm = unsigned ? (signed ? candidate.i8_gemm_4x4_dotadd_u8__xs8! : candidate.i8_gemm_4x4_dotadd_u8__xu8!)
+      : (signed ? candidate.i8_gemm_4x4_dotadd__xs8! : candidate.i8_gemm_4x4_dotadd__xu8!);
     for (let rep = 0; rep < REPEAT; rep++) {
-      (signed ? candidate.i8_gemv_4x4_dotadd__xs8! : candidate.i8_gemv_4x4_dotadd__xu8!)(packedC, X, xw, outC, N, K, Kp, wz);
+      gemv(packedC, X, xw, outC, N, K, Kp, wz);
       const at = firstDifference(words(mem, outC, N), words(mem, outB, N));
       if (at >= 0) return `int8 GEMV (${signed ? 'int8' : 'uint8'} activations) output ${at} differs (call ${rep + 1})`;
     }
     (signed ? baseline.i8_gemm_4x2__xs8 : baseline.i8_gemm_4x2__xu8)(packedB, X, xw, outB, M, N, K, Kp, wz);
-    (signed ? candidate.i8_gemm_4x4_dotadd__xs8! : candidate.i8_gemm_4x4_dotadd__xu8!)(packedC, X, xw, outC, M, N, K, Kp, wz);
+    gemm(packedC, X, xw, outC, M, N, K, Kp, wz);
     const at = firstDifference(words(mem, outC, M * N), words(mem, outB, M * N));
     if (at >= 0) return `int8 GEMM (${signed ? 'int8' : 'uint8'} activations) output ${at} differs`;
   }

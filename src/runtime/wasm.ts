@@ -21,7 +21,7 @@ import { instantiate } from '@assemblyscript/loader';
 import { IntquantError, InvalidArgumentError, NotInitializedError } from '../errors.js';
 import { WasmMemory } from './memory.js';
 import type { KernelExports } from './abi.js';
-import { buildSelfTest } from './selftest.js';
+import { buildSelfTest, dotAddUnsignedProbe } from './selftest.js';
 
 export type Backend = 'simd128' | 'relaxed-simd' | 'relaxed-dotadd';
 
@@ -32,9 +32,22 @@ const RELAXED_BUILDS: readonly { backend: Exclude<Backend, 'simd128'>; file: str
 ];
 const BACKENDS: readonly Backend[] = ['simd128', 'relaxed-simd', 'relaxed-dotadd'];
 
+/** One instantiated kernel build: which backend, and its exports (all builds share one memory). */
+export interface Build {
+  readonly backend: Backend;
+  readonly kernels: KernelExports;
+  /**
+   * relaxed-dotadd only: the engine computes the dot-add's second operand as unsigned 8-bit
+   * (vpdpbusd), shown by the self-test, so the int8 kernels use their one-dot-add unsigned form.
+   */
+  readonly dotAddUnsigned?: boolean;
+}
+
 export interface Runtime {
   /** The kernels of the build in use. */
   readonly kernels: KernelExports;
+  /** The build in use as one object (what new packed matrices bind to). */
+  readonly build: Build;
   /** The baseline SIMD128 build's kernels (the reference; same memory). */
   readonly baseline: KernelExports;
   readonly mem: WasmMemory;
@@ -139,7 +152,7 @@ async function load(want: 'auto' | Backend, allowFlag: boolean): Promise<Runtime
   const mem = new WasmMemory(memory);
   const baseline = await instantiateBuild(readFileSync(basePath), memory);
   const why: Partial<Record<Backend, string>> = {};
-  const simd128 = () => ({ kernels: baseline, baseline, mem, backend: 'simd128' as const,
+  const simd128 = () => ({ kernels: baseline, build: { backend: 'simd128' as const, kernels: baseline }, baseline, mem, backend: 'simd128' as const,
     relaxedUnavailable: why['relaxed-simd'] ?? 'not requested', dotAddUnavailable: why['relaxed-dotadd'] ?? 'not requested' });
   if (want === 'simd128') return simd128();
   for (const build of RELAXED_BUILDS) {
@@ -153,7 +166,7 @@ async function load(want: 'auto' | Backend, allowFlag: boolean): Promise<Runtime
     const failure = buildSelfTest(kernels, baseline, mem, build.backend);
     if (failure === undefined) {
       const preferred = `the ${build.backend} build is preferred`;
-      return { kernels, baseline, mem, backend: build.backend,
+      return { kernels, build: buildOf(build.backend, kernels, baseline, mem), baseline, mem, backend: build.backend,
         relaxedUnavailable: build.backend === 'relaxed-simd' ? undefined : preferred, dotAddUnavailable: why['relaxed-dotadd'] };
     }
     why[build.backend] = `the ${build.backend} build failed its self-test (${failure})`;
@@ -179,6 +192,58 @@ export async function init(options: InitOptions = {}): Promise<Runtime> {
   }
   if (options.maxBytes !== undefined) rt.mem.setBudget(options.maxBytes);
   return rt;
+}
+
+/** A self-tested build, with the capability the dot-add build probes for. */
+function buildOf(backend: Backend, kernels: KernelExports, baseline: KernelExports, mem: WasmMemory): Build {
+  return backend === 'relaxed-dotadd' ? { backend, kernels, dotAddUnsigned: dotAddUnsignedProbe(kernels, baseline, mem) } : { backend, kernels };
+}
+
+let boundBuild: Build | undefined;
+const extraBuilds = new Map<Backend, Promise<Build>>();
+
+/** @internal The build new packed matrices bind to: the runtime's, or the one `withBuild` sets. */
+export function currentBuild(): Build {
+  return boundBuild ?? rt().build;
+}
+
+/** @internal Run `fn` with new packed matrices bound to `build` (benchmarks and tests compare builds in one process). */
+export function withBuild<T>(build: Build, fn: () => T): T {
+  const previous = boundBuild;
+  boundBuild = build;
+  try {
+    return fn();
+  } finally {
+    boundBuild = previous;
+  }
+}
+
+/**
+ * @internal Another build on the runtime's memory, beside the one in use (validated and
+ * self-tested like the one init() picks; the V8 flag is never set here). Throws
+ * IQ_BACKEND_UNAVAILABLE with the reason when this engine cannot run it.
+ */
+export function loadBuild(backend: Backend): Promise<Build> {
+  const r = rt();
+  if (backend === r.backend) return Promise.resolve(r.build);
+  if (backend === 'simd128') return Promise.resolve({ backend, kernels: r.baseline });
+  let p = extraBuilds.get(backend);
+  if (!p) {
+    p = (async () => {
+      const file = RELAXED_BUILDS.find((b) => b.backend === backend)!.file;
+      const path = findBuild(file);
+      if (!path) throw new IntquantError('IQ_BACKEND_UNAVAILABLE', `build/${file} not found`);
+      const bytes = readFileSync(path);
+      const invalid = validateRelaxed(bytes, false);
+      if (invalid !== undefined) throw new IntquantError('IQ_BACKEND_UNAVAILABLE', `backend '${backend}': ${invalid}`);
+      const kernels = await instantiateBuild(bytes, r.mem.memory);
+      const failure = buildSelfTest(kernels, r.baseline, r.mem, backend);
+      if (failure !== undefined) throw new IntquantError('IQ_BACKEND_UNAVAILABLE', `the ${backend} build failed its self-test (${failure})`);
+      return buildOf(backend, kernels, r.baseline, r.mem);
+    })();
+    extraBuilds.set(backend, p);
+  }
+  return p;
 }
 
 /** The loaded runtime; throws NotInitializedError before `await init()`. */
