@@ -1,6 +1,6 @@
 // The exported ABI: every kernel entry point, in one place.
 // Kernels are pure functions over byte offsets into the host-owned memory; none allocates.
-export function abiVersion(): i32 { return 1; }
+export function abiVersion(): i32 { return 2; }
 
 // Element-wise quantization (docs/quantization.md eq. 2–6, 8): float32 ↔ integer storage.
 export {

@@ -28,7 +28,7 @@ const SHAPES: number[][] = [[], [0], [1], [4099], [3, 17], [2, 3, 5], [5, 1, 33]
 
 interface Case { label: string; p: QParams; r: ref.RefParams }
 
-/** Per-tensor, every axis (as given and negative) and every block size dividing each axis. */
+/** Per-tensor, every axis (as given and negative) and block sizes dividing each axis or not (a ragged last block), or longer than it. */
 function cases(rng: Rng, shape: number[], qtype: QType): Case[] {
   const info = QTYPES[qtype];
   const out: Case[] = [];
@@ -45,10 +45,9 @@ function cases(rng: Rng, shape: number[], qtype: QType): Case[] {
       p: { qtype, scale: s, zeroPoint: z, axis: neg ? axis - shape.length : axis },
       r: { qmin: info.qmin, qmax: info.qmax, scale: s, zeroPoint: z, axis, blockSize: 0 },
     });
-    for (const b of [1, 2, 3, 16, dim]) {
-      if (dim % b !== 0 || b > dim) continue;
+    for (const b of new Set([1, 2, 3, 16, dim, dim + 3])) {
       let count = 1;
-      shape.forEach((d, k) => { count *= k === axis ? dim / b : d; });
+      shape.forEach((d, k) => { count *= k === axis ? Math.ceil(dim / b) : d; });
       const bs = Float32Array.from({ length: count }, scale), bz = Int32Array.from({ length: count }, zp);
       out.push({
         label: `axis ${axis} block ${b}`,
@@ -397,11 +396,13 @@ describe('bad inputs throw typed errors naming the argument and the fix', () => 
     ['wrong scale length', () => quantize(x, [2, 3], { qtype: 'int8', scale: Float32Array.of(1, 1), axis: 1 }), /^p.scale: per-axis scales need shape\[1\] = 3 values, got 2/],
     ['wrong scale length, default axis', () => quantize(x, [3, 2], { qtype: 'int8', scale: Float32Array.of(1, 1, 1) }), /pass p.axis/],
     ['empty scale array', () => quantize(x, [6], { qtype: 'int8', scale: new Float32Array(0) }), /^p.scale: is empty/],
-    ['blockSize not dividing', () => quantize(x, [2, 3], { qtype: 'int8', scale: Float32Array.of(1, 1, 1, 1), axis: 1, blockSize: 2 }), /^p.blockSize: 2 does not divide shape\[1\] = 3/],
-    ['blockSize 0', () => quantize(x, [2, 3], { qtype: 'int8', scale: Float32Array.of(1, 1), axis: 1, blockSize: 0 }), /^p.blockSize: must be a positive integer, got 0/],
+    ['ragged blocked scale count', () => quantize(x, [2, 3], { qtype: 'int8', scale: Float32Array.of(1, 1, 1), axis: 1, blockSize: 2 }),
+      /^p.scale: blocked scales for shape \[2, 3\], axis 1, blockSize 2 must have shape \[2, 2\] \(⌈3\/2⌉ = 2 blocks along the axis, 4 values\), got 3/],
+    ['blockSize 0', () => quantize(x, [2, 3], { qtype: 'int8', scale: Float32Array.of(1, 1), axis: 1, blockSize: 0 }), /^p.blockSize: must be a positive integer \(elements per block along the axis\), got 0/],
     ['blockSize negative', () => quantize(x, [2, 3], { qtype: 'int8', scale: Float32Array.of(1, 1), axis: 1, blockSize: -3 }), /^p.blockSize: must be a positive integer/],
+    ['blockSize not an integer', () => quantize(x, [2, 3], { qtype: 'int8', scale: Float32Array.of(1, 1, 1, 1), axis: 1, blockSize: 1.5 }), /^p.blockSize: must be a positive integer .*got 1.5/],
     ['blockSize with scalar scale', () => quantize(x, [2, 3], { qtype: 'int8', scale: 1, axis: 1, blockSize: 3 }), /^p.blockSize: blocked quantization needs one scale per block/],
-    ['blocked scale length', () => quantize(x, [2, 3], { qtype: 'int8', scale: Float32Array.of(1, 1, 1), axis: 1, blockSize: 3 }), /^p.scale: blocked scales for shape \[2, 3\], axis 1, blockSize 3 must have shape \[2, 1\] \(2 values\), got 3/],
+    ['blocked scale length', () => quantize(x, [2, 3], { qtype: 'int8', scale: Float32Array.of(1, 1, 1), axis: 1, blockSize: 3 }), /^p.scale: blocked scales for shape \[2, 3\], axis 1, blockSize 3 must have shape \[2, 1\] \(⌈3\/3⌉ = 1 blocks along the axis, 2 values\), got 3/],
     ['dequantize wrong array type', () => dequantize(new Uint8Array(6) as unknown as Int8Array, [6], base), /^q: must be a Int8Array for int8/],
     ['dequantize int4 out of range', () => dequantize(Int8Array.of(0, 7, 8), [3], { qtype: 'int4', scale: 1 }), /^q: element 2 is 8, outside int4's range \[-8, 7\]/],
     ['dequantize uint2 out of range', () => dequantize(Uint8Array.of(0, 4), [2], { qtype: 'uint2', scale: 1 }), /^q: element 1 is 4, outside uint2's range/],

@@ -4,12 +4,14 @@
  */
 /** Float32 → integer quantize entry points of one storage type (assembly/quant/quantize.ts). Return: first NaN index or −1. */
 export type QuantizeRunFn = (x: number, q: number, n: number, s: number, z: number, qmin: number, qmax: number) => number;
-export type QuantizeBlocksFn = (x: number, q: number, nBlocks: number, blockLen: number, scales: number, zps: number, nScales: number, qmin: number, qmax: number) => number;
-export type QuantizeColsFn = (x: number, q: number, rows: number, cols: number, scales: number, zps: number, groupRows: number, qmin: number, qmax: number) => number;
+/** rows × rowLen cut into blocks of blockLen per row (the last one of a row may be shorter); block b uses scales[b mod nScales]. */
+export type QuantizeBlocksFn = (x: number, q: number, rows: number, rowLen: number, blockLen: number, scales: number, zps: number, nScales: number, qmin: number, qmax: number) => number;
+/** rows × cols, a new scale row per group of groupRows rows, restarting every sliceRows rows (a short last group per slice). */
+export type QuantizeColsFn = (x: number, q: number, rows: number, cols: number, scales: number, zps: number, groupRows: number, sliceRows: number, qmin: number, qmax: number) => number;
 /** Integer → float32 dequantize entry points of one storage type (assembly/quant/dequantize.ts). */
 export type DequantizeRunFn = (q: number, y: number, n: number, s: number, z: number) => void;
-export type DequantizeBlocksFn = (q: number, y: number, nBlocks: number, blockLen: number, scales: number, zps: number, nScales: number) => void;
-export type DequantizeColsFn = (q: number, y: number, rows: number, cols: number, scales: number, zps: number, groupRows: number) => void;
+export type DequantizeBlocksFn = (q: number, y: number, rows: number, rowLen: number, blockLen: number, scales: number, zps: number, nScales: number) => void;
+export type DequantizeColsFn = (q: number, y: number, rows: number, cols: number, scales: number, zps: number, groupRows: number, sliceRows: number) => void;
 
 /** Element-wise quantization kernels (assembly/quant/, assembly/pack/). */
 export interface QuantKernelExports {
