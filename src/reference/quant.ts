@@ -269,7 +269,23 @@ export function fakeQuantizeTensorRef(x: F32, shape: readonly number[], p: RefPa
   return y;
 }
 
-/** eq. (8): ONNX DynamicQuantizeLinear, every step rounded to float32. Finite, NaN-free x. */
+/**
+ * eq. (53): the largest scale ≤ s whose widest code k·s stays a finite float32 (s itself unless
+ * f32(k·s) overflows). Found by bisection on the float32 bit patterns.
+ */
+export function finiteGridScaleRef(s: number, k: number): number {
+  const bits = new Float32Array(1), ints = new Int32Array(bits.buffer);
+  const ok = (i: number) => { ints[0] = i; return Number.isFinite(Math.fround(bits[0]! * k)); };
+  bits[0] = s;
+  let hi = ints[0]!;
+  if (ok(hi)) return s;
+  let lo = 0; // bit pattern of +0: always finite
+  while (hi - lo > 1) { const mid = lo + Math.floor((hi - lo) / 2); if (ok(mid)) lo = mid; else hi = mid; }
+  ints[0] = lo;
+  return bits[0]!;
+}
+
+/** eq. (8), (53): ONNX DynamicQuantizeLinear, every step rounded to float32. Finite, NaN-free x. */
 export function dynamicQuantizeRef(x: F32): { q: Uint8Array; scale: number; zeroPoint: number } {
   let lo = 0, hi = 0;
   for (let i = 0; i < x.length; i++) { const v = x[i]!; if (v < lo) lo = v; if (v > hi) hi = v; }
@@ -278,6 +294,7 @@ export function dynamicQuantizeRef(x: F32): { q: Uint8Array; scale: number; zero
   if (scale === 0) scale = hi === lo ? 1 : 2 ** -149;
   const zf = roundHalfEven(Math.fround(0 - Math.fround(lo / scale)));
   const zeroPoint = zf < 0 ? 0 : zf > 255 ? 255 : zf;
+  scale = finiteGridScaleRef(scale, Math.max(zeroPoint, 255 - zeroPoint));
   const q = new Uint8Array(x.length);
   for (let i = 0; i < x.length; i++) q[i] = quantizeValue(x[i]!, scale, zeroPoint, 0, 255);
   return { q, scale, zeroPoint };
