@@ -1,4 +1,4 @@
-// dequantize — integer storage → float32 (docs/quantization.md eq. 3, 4).
+// dequantize — integer storage → float32 (docs/quantization.md eq. 3, 4, 50–51).
 //
 // CONTRACT
 //   y[i] = (q[i] − z) · s                                                        (eq. 3)
@@ -10,7 +10,7 @@
 //     dequantize_T_f32_blocks(q, y, rows, rowLen, blockLen, scales, zps, nScales)
 //     dequantize_T_f32_cols(q, y, rows, cols, scales, zps, groupRows, sliceRows)
 //         the same indexing as quantize_f32_T_blocks / _cols (ragged last blocks and groups
-//         included; eq. 4, 50). scales and zps are float32 arrays.
+//         included; eq. 4, 50, 51). scales and zps are float32 arrays.
 // LAYOUT     q: T[n], y: float32[n], contiguous, row-major.
 // ALIGNMENT  none required.
 // OVER-READ  none: the SIMD loop stops at the last full 16 elements, a scalar loop does the tail.

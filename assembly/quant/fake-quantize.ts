@@ -1,4 +1,4 @@
-// fake-quantize — float32 → float32 through the integer grid, fused (docs/quantization.md eq. 5).
+// fake-quantize — float32 → float32 through the integer grid, fused (docs/quantization.md eq. 5, 4, 50–51).
 //
 // CONTRACT
 //   y[i] = (clamp(nearest_even(x[i] / s) + z, qmin, qmax) − z) · s                    (eq. 5)
@@ -7,8 +7,8 @@
 //   rounding and saturation as quantize.ts; ±Inf saturate to s·(qmin − z) or s·(qmax − z) (eq. 6).
 //   Entry points:
 //     fake_quantize_f32(x, y, n, s, z, qmin, qmax)
-//     fake_quantize_f32_blocks(x, y, rows, rowLen, blockLen, scales, zps, nScales, qmin, qmax)   (eq. 4, 50)
-//     fake_quantize_f32_cols(x, y, rows, cols, scales, zps, groupRows, sliceRows, qmin, qmax)   (eq. 4, 50)
+//     fake_quantize_f32_blocks(x, y, rows, rowLen, blockLen, scales, zps, nScales, qmin, qmax)   (eq. 4, 50, 51)
+//     fake_quantize_f32_cols(x, y, rows, cols, scales, zps, groupRows, sliceRows, qmin, qmax)   (eq. 4, 50, 51)
 //   with the same indexing as quantize_f32_T_blocks / _cols (ragged last blocks and groups included).
 // LAYOUT     x, y: float32[n]; y may equal x (in place), not otherwise overlap it.
 // ALIGNMENT  none required.

@@ -1,4 +1,4 @@
-// quantize — float32 → integer storage, one value per element (docs/quantization.md eq. 2, 4).
+// quantize — float32 → integer storage, one value per element (docs/quantization.md eq. 2, 4, 50–51).
 //
 // CONTRACT
 //   q[i] = clamp(nearest_even(x[i] / s) + z, qmin, qmax)                         (eq. 2)
@@ -16,13 +16,13 @@
 //     quantize_f32_T_blocks(x, q, rows, rowLen, blockLen, scales, zps, nScales, qmin, qmax)
 //         x is rows × rowLen; each row is cut into ⌈rowLen/blockLen⌉ blocks of blockLen, the
 //         last one shorter when blockLen does not divide rowLen; the b-th block counted over
-//         all rows in order uses scales[b mod nScales], zps[b mod nScales]          (eq. 4, 50:
+//         all rows in order uses scales[b mod nScales], zps[b mod nScales]      (eq. 4, 50, 51:
 //         per-axis with inner > 1: rowLen = blockLen = inner, nScales = axis dim; blocked
 //         along the last axis: rowLen = D, blockLen = B, one scale per block)
 //     quantize_f32_T_cols(x, q, rows, cols, scales, zps, groupRows, sliceRows, qmin, qmax)
 //         the rows come in slices of sliceRows; inside a slice, rows are grouped by groupRows
 //         (the last group of a slice shorter when groupRows does not divide sliceRows);
-//         element (r, c) uses scales[t·cols + c], t the running index of r's group      (eq. 4, 50:
+//         element (r, c) uses scales[t·cols + c], t the running index of r's group  (eq. 4, 50, 51:
 //         per-axis on the last axis: groupRows = sliceRows = rows; blocked with inner > 1:
 //         rows = outer·D, groupRows = B, sliceRows = D, so t = o·⌈D/B⌉ + ⌊d/B⌋)
 //     scales and zps are float32 arrays; 1 ≤ blockLen ≤ rowLen and groupRows ≥ 1 (the host

@@ -1,7 +1,7 @@
 /**
  * Dispatch from resolved parameters to the element-wise kernels (assembly/quant/).
  *
- * Every call here works on byte offsets already in wasm memory. The granularity (eq. 4, 50)
+ * Every call here works on byte offsets already in wasm memory. The granularity (eq. 4, 50, 51)
  * becomes one kernel call:
  *   per tensor                  → *_run    (one scale for all n elements)
  *   per axis, inner > 1         → *_blocks (outer·dim rows of `inner`, one block per row, scale index cycling over dim)

@@ -51,7 +51,7 @@ export function quantizeRun(x: F32, xo: number, q: IntArray, qo: number, n: numb
 }
 
 /**
- * The blocks of the *_blocks kernels (eq. 4, 50): each of `rows` rows of `rowLen` elements is cut
+ * The blocks of the *_blocks kernels (eq. 4, 50, 51): each of `rows` rows of `rowLen` elements is cut
  * into ⌈rowLen / blockLen⌉ blocks, the last one shorter when blockLen does not divide rowLen;
  * block number b (counted over all rows) uses scale b mod nScales.
  */
@@ -69,7 +69,7 @@ function forEachBlock(rows: number, rowLen: number, blockLen: number, nScales: n
 }
 
 /**
- * The scale row of row r in the *_cols kernels (eq. 4, 50): rows come in slices of sliceRows,
+ * The scale row of row r in the *_cols kernels (eq. 4, 51): rows come in slices of sliceRows,
  * grouped by groupRows inside a slice (the last group of a slice may be short).
  */
 export function colsScaleRow(r: number, groupRows: number, sliceRows: number): number {
