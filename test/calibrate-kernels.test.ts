@@ -35,19 +35,24 @@ function data(rng: Rng, n: number, scale = 3): Float32Array {
   return x;
 }
 
+/** A gather kernel and its scalar twin on the same n random floats must agree bit for bit. */
+function expectSameGather(rng: Rng, n: number, kernel: (src: number, dst: number) => void, twin: (src: Float32Array, dst: Float32Array) => void): void {
+  const mem = rt().mem;
+  const src = data(rng, n);
+  const want = new Float32Array(n);
+  twin(src, want);
+  const a = put(src), b = mem.alloc(4 * n);
+  kernel(a, b);
+  expect(get(Float32Array, b, n)).toEqual(want);
+  mem.release(a); mem.release(b);
+}
+
 describe('cal_permute_f32', () => {
   it('equals the scalar permutation for runs of 1 (4×4 tiles + edges) and longer runs', () => {
     const rng = new Rng(1);
-    const { kernels, mem } = rt();
     for (const [slabs, rows, cols, run] of [[1, 7, 9, 1], [3, 4, 8, 1], [2, 13, 5, 1], [1, 5, 3, 7], [2, 3, 4, 2], [1, 1, 17, 1]] as const) {
-      const n = slabs * rows * cols * run;
-      const src = data(rng, n);
-      const want = new Float32Array(n);
-      permuteRef(src, want, slabs, rows, cols, run);
-      const a = put(src), b = mem.alloc(4 * n);
-      kernels.cal_permute_f32(a, b, slabs, rows, cols, run);
-      expect(get(Float32Array, b, n)).toEqual(want);
-      mem.release(a); mem.release(b);
+      expectSameGather(rng, slabs * rows * cols * run, (a, b) => rt().kernels.cal_permute_f32(a, b, slabs, rows, cols, run),
+        (src, dst) => permuteRef(src, dst, slabs, rows, cols, run));
     }
   });
 });
@@ -55,16 +60,9 @@ describe('cal_permute_f32', () => {
 describe('cal_permute_blocks_f32', () => {
   it('equals the scalar gather for dividing and ragged block sizes, inner 1 … 9', () => {
     const rng = new Rng(11);
-    const { kernels, mem } = rt();
     for (const [outer, dim, inner, B] of [[1, 7, 3, 3], [2, 5, 4, 2], [3, 33, 5, 32], [1, 8, 8, 4], [2, 9, 1, 4], [1, 4, 9, 4], [2, 6, 7, 6], [1, 13, 2, 1]] as const) {
-      const n = outer * dim * inner;
-      const src = data(rng, n);
-      const want = new Float32Array(n);
-      permuteBlocksRef(src, want, outer, dim, inner, B);
-      const a = put(src), b = mem.alloc(4 * n);
-      kernels.cal_permute_blocks_f32(a, b, outer, dim, inner, B);
-      expect(get(Float32Array, b, n)).toEqual(want);
-      mem.release(a); mem.release(b);
+      expectSameGather(rng, outer * dim * inner, (a, b) => rt().kernels.cal_permute_blocks_f32(a, b, outer, dim, inner, B),
+        (src, dst) => permuteBlocksRef(src, dst, outer, dim, inner, B));
     }
   });
 });
