@@ -183,6 +183,11 @@ describe('qparamsFromRange (eq. 7)', () => {
     expect(() => qparamsFromRange([0], 1, { qtype: 'int8', axis: 0 })).toThrow(/both be arrays/);
     expect(() => qparamsFromRange([0], [1], { qtype: 'int8' })).toThrow(/^options.axis: .*need the axis/);
     expect(() => qparamsFromRange(0, 1, { qtype: 'int8', blockSize: 4 })).toThrow(/^options.blockSize/);
+    for (const b of [0, -2, 2.5, NaN]) {
+      expect(() => qparamsFromRange([0], [1], { qtype: 'int8', axis: 1, blockSize: b })).toThrow(/^options.blockSize: must be a positive integer/);
+    }
+    // any positive block size is kept (the scale count ⌈D/B⌉ is checked when the parameters meet a shape)
+    expect(qparamsFromRange([0, 0], [1, 2], { qtype: 'int8', axis: 1, blockSize: 3 }).blockSize).toBe(3);
     expect(() => qparamsFromRange(0, 1, { qtype: 'int8', symmetric: 'yes' as unknown as boolean })).toThrow(/^options.symmetric/);
   });
 });
