@@ -1,6 +1,6 @@
 // The exported ABI: every kernel entry point, in one place.
 // Kernels are pure functions over byte offsets into the host-owned memory; none allocates.
-export function abiVersion(): i32 { return 1; }
+export function abiVersion(): i32 { return 2; }
 
 // Element-wise quantization (docs/quantization.md eq. 2–6, 8): float32 ↔ integer storage.
 export {
@@ -20,7 +20,7 @@ export { first_outside_i8, first_outside_u8 } from './quant/range';
 export { pack_int4, unpack_int4_s, unpack_int4_u } from './pack/onnx-int4';
 export { pack_int2, unpack_int2_s, unpack_int2_u } from './pack/onnx-int2';
 // Calibration (docs/quantization.md eq. 22–27): group layout, running ranges, histograms, Q/DQ error.
-export { cal_permute_f32 } from './calibrate/permute';
+export { cal_permute_f32, cal_permute_blocks_f32 } from './calibrate/permute';
 export { cal_minmax_rows_f32 } from './calibrate/minmax-rows';
 export { cal_histogram_rows_f32 } from './calibrate/histogram';
 export { cal_qdq_sqerr_rows_f32 } from './calibrate/qdq-sqerr';

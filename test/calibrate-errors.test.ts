@@ -35,13 +35,23 @@ describe('observer errors', () => {
       expect(catchErr(() => a.observe(new Float32Array(8), [2, 4]))).toMatchObject({ argument: 'shape' });
       expect((a.qparams().scale as Float32Array).length).toBe(3);
 
+      // blocks that do not divide the axis are ONNX's ragged last block: ⌈4/3⌉ = 2 per row
       const b = new O({ qtype: 'int4', axis: -1, blockSize: 3 });
-      expect(catchErr(() => b.observe(new Float32Array(8), [2, 4]))).toMatchObject({ argument: 'blockSize' });
+      b.observe(Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8), [2, 4]);
+      expect((b.qparams().scale as Float32Array).length).toBe(4);
+      expect(catchErr(() => b.observe(new Float32Array(10), [2, 5]))).toMatchObject({ argument: 'shape' });
+      // blocked, NaN reports the caller's index too: gathered per block (axis 0, inner 3), and in place (last axis)
+      const d = new O({ qtype: 'int8', axis: 0, blockSize: 2 }), f = new O({ qtype: 'int8', axis: 1, blockSize: 2 });
+      for (const at of [1, 10, 14]) {
+        const y = Float32Array.from({ length: 15 }, (_, i) => i); y[at] = NaN;
+        expect(catchErr(() => d.observe(y, [5, 3]))).toMatchObject({ index: at });
+        expect(catchErr(() => f.observe(y, [3, 5]))).toMatchObject({ index: at });
+      }
       // per axis, NaN reports the caller's index even though the batch was gathered channel-major
       const c = new O({ qtype: 'int8', axis: 1 });
       const x = new Float32Array(12); x[7] = NaN;
       expect(catchErr(() => c.observe(x, [4, 3]))).toMatchObject({ index: 7 });
-      o.dispose(); a.dispose(); b.dispose(); c.dispose();
+      o.dispose(); a.dispose(); b.dispose(); c.dispose(); d.dispose(); f.dispose();
       expect(memoryStats().bytesInUse).toBe(before);
     });
   }
@@ -50,6 +60,7 @@ describe('observer errors', () => {
     expect(catchErr(() => new MinMaxObserver({ qtype: 'int3' as 'int8' }))).toMatchObject({ argument: 'options.qtype' });
     expect(catchErr(() => new MinMaxObserver({ qtype: 'int8', blockSize: 32 }))).toMatchObject({ argument: 'options.axis' });
     expect(catchErr(() => new MinMaxObserver({ qtype: 'int8', axis: 0, blockSize: 0 }))).toMatchObject({ argument: 'options.blockSize' });
+    expect(catchErr(() => new MinMaxObserver({ qtype: 'int8', axis: 0, blockSize: 2.5 }))).toMatchObject({ argument: 'options.blockSize' });
     expect(catchErr(() => new MinMaxObserver({ qtype: 'int8', axis: 1.5 }))).toMatchObject({ argument: 'options.axis' });
     expect(catchErr(() => new MovingAverageMinMaxObserver({ qtype: 'int8', averagingConstant: 0 }))).toMatchObject({ argument: 'options.averagingConstant' });
     expect(catchErr(() => new PercentileObserver({ qtype: 'int8', percentile: 101 }))).toMatchObject({ argument: 'options.percentile' });

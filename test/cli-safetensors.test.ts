@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { init, sqnr, unpackInt4 } from '../src/index.js';
+import { init, dequantize, qparamsFromRange, quantize, sqnr, unpackInt4 } from '../src/index.js';
 import { runCli } from '../src/cli/main.js';
 import { createProgress } from '../src/cli/progress.js';
 import { Rng } from '../src/data/random.js';
@@ -203,6 +203,19 @@ describe('intquant quantize / dequantize', () => {
     // the padding (columns 40..63 of each odd.weight row) holds quantized zeros
     const odd = r.quantized.tensors['odd.weight.q']!.data as Uint8Array;
     for (let n = 0; n < 8; n++) expect(Array.from(odd.subarray(n * 32 + 20, n * 32 + 32))).toEqual(new Array(12).fill(0));
+    // …so each row is ONNX blocked quantization of the 40 columns with ⌈40/32⌉ = 2 blocks (32 + a short 8):
+    // the stored scales and the first 40 codes are quantize() with ragged blocks on the unpadded matrix
+    const lo: number[] = [], hi: number[] = [];
+    for (let n = 0; n < 8; n++) for (const [a, b] of [[0, 32], [32, 40]]) {
+      const block = Array.from(ODD.subarray(n * 40 + a!, n * 40 + b!));
+      lo.push(Math.min(...block)); hi.push(Math.max(...block));
+    }
+    const pOdd = qparamsFromRange(lo, hi, { qtype: 'int4', symmetric: true, axis: 1, blockSize: 32 });
+    expect(r.quantized.tensors['odd.weight.scale']!.data).toEqual(pOdd.scale);
+    const codes = unpackInt4(odd, 8 * 64, true);
+    const want = quantize(ODD, [8, 40], pOdd);
+    for (let n = 0; n < 8; n++) expect(Array.from(codes.subarray(n * 64, n * 64 + 40))).toEqual(Array.from(want.subarray(n * 40, (n + 1) * 40)));
+    expect(readSafetensors(r.dq).tensors['odd.weight']!.data).toEqual(dequantize(want, [8, 40], pOdd));
     for (const name of ['layer1.weight', 'layer2.weight', 'odd.weight']) {
       expect(r.db(name)).toBeGreaterThan(15);
       expect(r.db(name)).toBeCloseTo(sq(name, 'int4 group-32 symmetric min-max').sqnrDb!, 9);

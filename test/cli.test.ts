@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { init } from '../src/index.js';
+import { init, fakeQuantize, qparamsFromRange, sqnr } from '../src/index.js';
 import { main, UsageError } from '../src/cli/main.js';
 import { quantReport } from '../src/cli/quant-report.js';
 import { heavyTailedMatrix } from '../src/data/heavy-tailed.js';
@@ -25,6 +25,24 @@ describe('quantization report (npm start)', () => {
     for (const r of Object.values(rows)) {
       expect(r.cosine).toBeGreaterThan(0.5);
       expect(r.cosine).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('group-32 rows take any number of columns: ⌈cols/32⌉ blocks per row, the last one short (ONNX blocked)', () => {
+    const rows = 6, cols = 100; // blocks of 32, 32, 32, 4
+    const x = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 7)));
+    const report = Object.fromEntries(quantReport(x, rows, cols).map((r) => [r.scheme, r]));
+    const lo: number[] = [], hi: number[] = [];
+    for (let r = 0; r < rows; r++) {
+      for (const [a, b] of [[0, 32], [32, 64], [64, 96], [96, 100]]) {
+        const block = Array.from(x.subarray(r * cols + a!, r * cols + b!));
+        lo.push(Math.min(...block)); hi.push(Math.max(...block));
+      }
+    }
+    for (const [scheme, qtype, symmetric] of [['int4 group-32 symmetric', 'int4', true], ['uint4 group-32 asymmetric', 'uint4', false]] as const) {
+      const p = qparamsFromRange(lo, hi, { qtype, symmetric, axis: 1, blockSize: 32 });
+      expect(report[scheme]!.sqnrDb).toBe(sqnr(x, fakeQuantize(x, [rows, cols], p)));
+      expect(report[scheme]!.bytes).toBe((rows * cols) / 2 + rows * 4 * 4 + (symmetric ? 0 : rows * 4 / 2));
     }
   });
 

@@ -3,7 +3,7 @@ import { init } from '../src/index.js';
 import { Rng } from '../src/data/random.js';
 import { loadMnist, PIXELS } from '../src/demo/mnist.js';
 import { createMlp, linearForward, Trainer, weightsNK, type Mlp } from '../src/demo/mlp.js';
-import { floatGemv, padColumns, unpadColumns, w4a8, int4WeightParams, w8a8Static, calibrateActivation } from '../src/demo/schemes.js';
+import { floatGemv, w4a8, int4WeightParams, w8a8Static, calibrateActivation } from '../src/demo/schemes.js';
 
 beforeAll(async () => { await init(); });
 
@@ -104,14 +104,7 @@ describe('demo MLP', () => {
 });
 
 describe('demo quantized layers', () => {
-  it('padding helpers round-trip', () => {
-    const a = new Float32Array([1, 2, 3, 4, 5, 6]);
-    const p = padColumns(a, 2, 3, 5);
-    expect(Array.from(p)).toEqual([1, 2, 3, 0, 0, 4, 5, 6, 0, 0]);
-    expect(unpadColumns(p, 2, 5, 3)).toEqual(a);
-  });
-
-  it('int4 layer with a ragged last group: kernel = simulation, bytes exact, padding changes no parameter', () => {
+  it('int4 layer with a ragged last group: kernel = simulation, bytes exact, the short group\'s scale from its own values', () => {
     const rng = new Rng(11);
     const N = 20, K = 70; // groups of 32: 32, 32, 6
     const w = rng.gaussianArray(N * K, 0.1);

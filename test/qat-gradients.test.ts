@@ -112,6 +112,30 @@ describe('lsqGradients (LSQ, eq. 30–32)', () => {
     for (let c = 0; c < C; c++) expect(rt_.gradScale[c]).toBeCloseTo(r.gradScale[c]!, 4);
   });
 
+  it('ragged blocks (⌈D/B⌉ per axis, a short last one): each block equals the per-tensor gradient of its elements; "lsq" uses that block\'s own N', () => {
+    for (const [shape, axis, B] of [[[3, 7], 1, 3], [[2, 5, 3], 1, 2], [[5, 4], 0, 2], [[4, 9], -1, 4]] as const) {
+      const rank = shape.length, ax = axis < 0 ? axis + rank : axis;
+      const D = shape[ax]!, outer = shape.slice(0, ax).reduce((a, b) => a * b, 1), inner = shape.slice(ax + 1).reduce((a, b) => a * b, 1);
+      const nb = Math.ceil(D / B), groups = outer * nb * inner, n = outer * D * inner;
+      const scales = Float32Array.from({ length: groups }, (_, g) => 0.05 * (1 + (g % 4)));
+      const x = Float32Array.from({ length: n }, () => rng.gaussian() * 0.5), go = Float32Array.from({ length: n }, () => rng.gaussian());
+      const p: QParams = { qtype: 'int4', scale: scales, zeroPoint: new Int32Array(groups), axis, blockSize: B };
+      const r = lsqGradients(x, go, p, { shape });
+      const rl = lsqGradients(x, go, p, { shape, gradientScale: 'lsq' });
+      const sx = fakeQuantizeBackward(x, go, p, { shape });
+      for (let o = 0; o < outer; o++) for (let j = 0; j < nb; j++) for (let i = 0; i < inner; i++) {
+        const g = (o * nb + j) * inner + i;
+        const idx: number[] = [];
+        for (let d = j * B; d < Math.min(D, (j + 1) * B); d++) idx.push((o * D + d) * inner + i);
+        const one = lsqGradients(Float32Array.from(idx, (e) => x[e]!), Float32Array.from(idx, (e) => go[e]!), { qtype: 'int4', scale: scales[g]!, zeroPoint: 0 });
+        expect(r.gradScale[g]).toBeCloseTo(one.gradScale[0]!, 5);
+        expect(r.gradZeroPoint[g]).toBeCloseTo(one.gradZeroPoint[0]!, 5);
+        expect(rl.gradScale[g]).toBeCloseTo(one.gradScale[0]! / Math.sqrt(idx.length * 7), 6);
+        idx.forEach((e, k) => expect(sx[e]).toBe(one.gradX[k]));
+      }
+    }
+  });
+
   it('rejects bad input with typed errors', () => {
     const x = Float32Array.of(1, 2, 3, 4), g = Float32Array.of(1, 1, 1, 1);
     const p: QParams = { qtype: 'int8', scale: 0.1 };

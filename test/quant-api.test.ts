@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   init, quantize, dequantize, fakeQuantize, dynamicQuantize, qparamsFromRange, packInt4, unpackInt4, packInt2, unpackInt2,
   packInt4Tensor, unpackInt4Tensor, packInt2Tensor, unpackInt2Tensor,
-  quantizeTensor, dequantizeTensor, fakeQuantizeTensor, dynamicQuantizeTensor, memoryStats, sqnr, Tensor,
+  quantizeTensor, dequantizeTensor, fakeQuantizeTensor, dynamicQuantizeTensor, memoryStats, sqnr, Tensor, MinMaxObserver, MseObserver,
   QTYPES, QTYPE_NAMES, type QParams, type QType,
 } from '../src/index.js';
 import { Rng } from '../src/data/random.js';
@@ -28,7 +28,7 @@ const SHAPES: number[][] = [[], [0], [1], [4099], [3, 17], [2, 3, 5], [5, 1, 33]
 
 interface Case { label: string; p: QParams; r: ref.RefParams }
 
-/** Per-tensor, every axis (as given and negative) and every block size dividing each axis. */
+/** Per-tensor, every axis (as given and negative) and block sizes dividing each axis or not (a ragged last block), or longer than it. */
 function cases(rng: Rng, shape: number[], qtype: QType): Case[] {
   const info = QTYPES[qtype];
   const out: Case[] = [];
@@ -45,10 +45,9 @@ function cases(rng: Rng, shape: number[], qtype: QType): Case[] {
       p: { qtype, scale: s, zeroPoint: z, axis: neg ? axis - shape.length : axis },
       r: { qmin: info.qmin, qmax: info.qmax, scale: s, zeroPoint: z, axis, blockSize: 0 },
     });
-    for (const b of [1, 2, 3, 16, dim]) {
-      if (dim % b !== 0 || b > dim) continue;
+    for (const b of new Set([1, 2, 3, 16, dim, dim + 3])) {
       let count = 1;
-      shape.forEach((d, k) => { count *= k === axis ? dim / b : d; });
+      shape.forEach((d, k) => { count *= k === axis ? Math.ceil(dim / b) : d; });
       const bs = Float32Array.from({ length: count }, scale), bz = Int32Array.from({ length: count }, zp);
       out.push({
         label: `axis ${axis} block ${b}`,
@@ -184,6 +183,11 @@ describe('qparamsFromRange (eq. 7)', () => {
     expect(() => qparamsFromRange([0], 1, { qtype: 'int8', axis: 0 })).toThrow(/both be arrays/);
     expect(() => qparamsFromRange([0], [1], { qtype: 'int8' })).toThrow(/^options.axis: .*need the axis/);
     expect(() => qparamsFromRange(0, 1, { qtype: 'int8', blockSize: 4 })).toThrow(/^options.blockSize/);
+    for (const b of [0, -2, 2.5, NaN]) {
+      expect(() => qparamsFromRange([0], [1], { qtype: 'int8', axis: 1, blockSize: b })).toThrow(/^options.blockSize: must be a positive integer/);
+    }
+    // any positive block size is kept (the scale count ⌈D/B⌉ is checked when the parameters meet a shape)
+    expect(qparamsFromRange([0, 0], [1, 2], { qtype: 'int8', axis: 1, blockSize: 3 }).blockSize).toBe(3);
     expect(() => qparamsFromRange(0, 1, { qtype: 'int8', symmetric: 'yes' as unknown as boolean })).toThrow(/^options.symmetric/);
   });
 });
@@ -232,6 +236,82 @@ describe('dynamicQuantize (eq. 8, ONNX DynamicQuantizeLinear)', () => {
     expect(() => dynamicQuantize(Float32Array.of(1, Infinity))).toThrow(/^x: contains \+Infinity/);
     expect(() => dynamicQuantize(Float32Array.of(-Infinity, 1))).toThrow(/^x: contains -Infinity/);
     expect(() => dynamicQuantize([1, 2] as unknown as Float32Array)).toThrow(/^x: must be a Float32Array/);
+  });
+});
+
+describe('ranges at the float32 limit (eq. 53): a finite grid, never an Infinity or NaN', () => {
+  const F = 3.4028234663852886e38;
+  const RANGES: [number, number][] = [[-3e38, 3e38], [-F, F], [-F, 1], [0, F], [-F, 0.5], [-1, F], [-F, F / 2], [-2e38, 2.5e38]];
+  /** Every code of the type dequantizes to a finite float32; the range's ends land within one step; 0 stays exact. */
+  function expectFiniteGrid(p: QParams, lo: number, hi: number, what: string): void {
+    const info = QTYPES[p.qtype], s = p.scale as number, z = p.zeroPoint as number;
+    expect(Number.isFinite(s) && s > 0, `${what}: scale ${s}`).toBe(true);
+    expect(Number.isInteger(z) && z >= info.qmin && z <= info.qmax, `${what}: zero point ${z}`).toBe(true);
+    const ends = dequantize(storageArray(info, 2).fill(0).map((_, i) => (i === 0 ? info.qmin : info.qmax)) as Int8Array, [2], p);
+    expect(Number.isFinite(ends[0]!) && Number.isFinite(ends[1]!), `${what}: grid ends ${ends[0]}, ${ends[1]}`).toBe(true);
+    const fq = fakeQuantize(Float32Array.of(Math.min(lo, 0), Math.max(hi, 0), 0, -0), [4], p);
+    expect(fq.every(Number.isFinite), `${what}: ${Array.from(fq)}`).toBe(true);
+    // within one step (and the float32 rounding of the product) of the range's ends
+    expect(Math.abs(fq[0]! - Math.min(lo, 0)), `${what}: low end`).toBeLessThanOrEqual(s * (1 + 2 ** -20));
+    expect(Math.abs(fq[1]! - Math.max(hi, 0)), `${what}: high end`).toBeLessThanOrEqual(s * (1 + 2 ** -20));
+    expect(fq[2]).toBe(0);
+  }
+
+  it('qparamsFromRange: every qtype, symmetric or not, narrow or not, at ranges whose width (or widest code) overflows float32', () => {
+    for (const qtype of QTYPE_NAMES) for (const symmetric of [false, true]) for (const narrowRange of [false, true]) {
+      for (const [lo, hi] of RANGES) {
+        const p = qparamsFromRange(lo, hi, { qtype, symmetric, narrowRange });
+        expectFiniteGrid(p, lo, hi, `${qtype} ${symmetric ? 'sym' : 'asym'}${narrowRange ? ' narrow' : ''} [${lo}, ${hi}]`);
+      }
+    }
+  });
+
+  it('the cap only bites where a code would overflow: ordinary ranges keep eq. (7) exactly, and [−F, F] gets the largest finite scale', () => {
+    expect(qparamsFromRange(-1, 1, { qtype: 'int8', symmetric: true }).scale).toBe(Math.fround(1 / 127.5));
+    expect(qparamsFromRange(-3e38, 3e38, { qtype: 'uint8' })).toEqual({ qtype: 'uint8', scale: Math.fround(Math.fround(3e38 / 255) * 2), zeroPoint: 128 });
+    // symmetric int8 over [−F, F]: eq. (7) gives F/127.5, whose code −128 would be −∞; the grid becomes F/128 (exact)
+    const p = qparamsFromRange(-F, F, { qtype: 'int8', symmetric: true });
+    expect(p.scale).toBe(F / 128);
+    expect(Math.fround(-128 * (p.scale as number))).toBe(-F);
+    expect(ref.finiteGridScaleRef(Math.fround(F / 127.5), 128)).toBe(F / 128);
+  });
+
+  it('DynamicQuantizeLinear: finite scale and zero point, finite dequantized codes, equal to the reference and to qparamsFromRange', () => {
+    for (const [lo, hi] of RANGES) {
+      const x = Float32Array.of(lo, hi, 0, lo / 3, hi / 7, 1);
+      const r = dynamicQuantize(x);
+      const want = ref.dynamicQuantizeRef(x);
+      expect([r.scale, r.zeroPoint]).toEqual([want.scale, want.zeroPoint]);
+      expectExact(r.q, want.q, `[${lo}, ${hi}]`);
+      const p: QParams = { qtype: 'uint8', scale: r.scale, zeroPoint: r.zeroPoint };
+      expect(qparamsFromRange(Math.fround(lo), Math.fround(hi), { qtype: 'uint8' })).toEqual(p);
+      expectFiniteGrid(p, lo, hi, `dynamic [${lo}, ${hi}]`);
+      expect(dequantize(r.q, [x.length], p).every(Number.isFinite)).toBe(true);
+      using xt = Tensor.from(x) as Tensor<'float32'>;
+      const t = dynamicQuantizeTensor(xt);
+      try {
+        expect([t.scale, t.zeroPoint]).toEqual([r.scale, r.zeroPoint]);
+        expectExact(t.q.toArray(), r.q);
+      } finally { t.q.dispose(); }
+    }
+    // [−3e38, 3e38]: max − min = +∞ in float32, yet the grid is finite and covers the data
+    const r = dynamicQuantize(Float32Array.of(-3e38, 3e38));
+    expect(Math.fround(3e38 - -3e38)).toBe(Infinity);
+    expect(Array.from(r.q)).toEqual([0, 255]);
+    expect(Array.from(dequantize(r.q, [2], { qtype: 'uint8', scale: r.scale, zeroPoint: r.zeroPoint })).every((v) => Math.abs(v) <= F)).toBe(true);
+  });
+
+  it('observers at the limit give the same finite grids (one per block, ragged included)', () => {
+    const x = Float32Array.of(-F, 1, F, 2, -3e38, 3e38, 0);
+    for (const O of [MinMaxObserver, MseObserver]) {
+      using o = new O({ qtype: 'int8', symmetric: true, axis: 0, blockSize: 2 });
+      const p = o.observe(x, [7]).qparams();
+      for (let g = 0; g < 4; g++) {
+        const s = (p.scale as Float32Array)[g]!;
+        expect(Number.isFinite(Math.fround(-128 * s)), `${O.name} block ${g}: scale ${s}`).toBe(true);
+      }
+      expect(fakeQuantize(x, [7], p).every(Number.isFinite)).toBe(true);
+    }
   });
 });
 
@@ -397,11 +477,13 @@ describe('bad inputs throw typed errors naming the argument and the fix', () => 
     ['wrong scale length', () => quantize(x, [2, 3], { qtype: 'int8', scale: Float32Array.of(1, 1), axis: 1 }), /^p.scale: per-axis scales need shape\[1\] = 3 values, got 2/],
     ['wrong scale length, default axis', () => quantize(x, [3, 2], { qtype: 'int8', scale: Float32Array.of(1, 1, 1) }), /pass p.axis/],
     ['empty scale array', () => quantize(x, [6], { qtype: 'int8', scale: new Float32Array(0) }), /^p.scale: is empty/],
-    ['blockSize not dividing', () => quantize(x, [2, 3], { qtype: 'int8', scale: Float32Array.of(1, 1, 1, 1), axis: 1, blockSize: 2 }), /^p.blockSize: 2 does not divide shape\[1\] = 3/],
-    ['blockSize 0', () => quantize(x, [2, 3], { qtype: 'int8', scale: Float32Array.of(1, 1), axis: 1, blockSize: 0 }), /^p.blockSize: must be a positive integer, got 0/],
+    ['ragged blocked scale count', () => quantize(x, [2, 3], { qtype: 'int8', scale: Float32Array.of(1, 1, 1), axis: 1, blockSize: 2 }),
+      /^p.scale: blocked scales for shape \[2, 3\], axis 1, blockSize 2 must have shape \[2, 2\] \(⌈3\/2⌉ = 2 blocks along the axis, 4 values\), got 3/],
+    ['blockSize 0', () => quantize(x, [2, 3], { qtype: 'int8', scale: Float32Array.of(1, 1), axis: 1, blockSize: 0 }), /^p.blockSize: must be a positive integer \(elements per block along the axis\), got 0/],
     ['blockSize negative', () => quantize(x, [2, 3], { qtype: 'int8', scale: Float32Array.of(1, 1), axis: 1, blockSize: -3 }), /^p.blockSize: must be a positive integer/],
+    ['blockSize not an integer', () => quantize(x, [2, 3], { qtype: 'int8', scale: Float32Array.of(1, 1, 1, 1), axis: 1, blockSize: 1.5 }), /^p.blockSize: must be a positive integer .*got 1.5/],
     ['blockSize with scalar scale', () => quantize(x, [2, 3], { qtype: 'int8', scale: 1, axis: 1, blockSize: 3 }), /^p.blockSize: blocked quantization needs one scale per block/],
-    ['blocked scale length', () => quantize(x, [2, 3], { qtype: 'int8', scale: Float32Array.of(1, 1, 1), axis: 1, blockSize: 3 }), /^p.scale: blocked scales for shape \[2, 3\], axis 1, blockSize 3 must have shape \[2, 1\] \(2 values\), got 3/],
+    ['blocked scale length', () => quantize(x, [2, 3], { qtype: 'int8', scale: Float32Array.of(1, 1, 1), axis: 1, blockSize: 3 }), /^p.scale: blocked scales for shape \[2, 3\], axis 1, blockSize 3 must have shape \[2, 1\] \(⌈3\/3⌉ = 1 blocks along the axis, 2 values\), got 3/],
     ['dequantize wrong array type', () => dequantize(new Uint8Array(6) as unknown as Int8Array, [6], base), /^q: must be a Int8Array for int8/],
     ['dequantize int4 out of range', () => dequantize(Int8Array.of(0, 7, 8), [3], { qtype: 'int4', scale: 1 }), /^q: element 2 is 8, outside int4's range \[-8, 7\]/],
     ['dequantize uint2 out of range', () => dequantize(Uint8Array.of(0, 4), [2], { qtype: 'uint2', scale: 1 }), /^q: element 1 is 4, outside uint2's range/],

@@ -172,54 +172,75 @@ describe.each(QTYPE_NAMES.map((n) => [n]))('kernels vs reference — %s', (name:
     }
   });
 
-  it('blocks and cols variants (per-axis / blocked indexing) on odd shapes', () => {
+  it('blocks and cols variants (per-axis / blocked indexing, ragged last blocks) on odd shapes', () => {
     const rng = new Rng(0xb10c + info.bits);
     const k = rt().kernels;
     const qf = quantizeFamily(k, info), df = dequantizeFamily(k, info), ff = fakeQuantizeFamily(k);
+    const params = (n: number) => ({
+      scales: f32(Array.from({ length: n }, () => randomScale(rng))),
+      zps: f32(Array.from({ length: n }, () => rng.int(info.qmin, info.qmax))),
+    });
+    const run = (what: string, n: number, scales: Float32Array, zps: Float32Array,
+      refs: (x: Float32Array, q: QStorageArray, f: Float32Array, d: Float32Array) => void,
+      kern: (xo: number, qo: number, fo: number, qin: number, dout: number, so: number, zo: number) => void) => {
+      const x = floats(rng, n, scales[0]!, info, zps[0]!);
+      const wantQ = storageArray(info, n), wantF = new Float32Array(n), wantD = new Float32Array(n);
+      refs(x, wantQ, wantF, wantD);
+      const [gq, gf, gd] = inWasm([x, scales, zps, wantQ, storageArray(info, n), new Float32Array(n), new Float32Array(n)],
+        ([xo, so, zo, qin, qo, fo, dout]) => {
+          kern(xo!, qo!, fo!, qin!, dout!, so!, zo!);
+          return [readBack(qo!, wantQ), readBack(fo!, wantF), readBack(dout!, wantD)] as const;
+        });
+      expectSameBits(gq, wantQ, `quantize ${what}`);
+      expectSameBits(gf, wantF, `fake ${what}`);
+      expectSameBits(gd, wantD, `dequantize ${what}`);
+    };
     for (const [rows, cols] of SHAPES) {
       const n = rows * cols;
-      // blocks: `rows` blocks of `cols`, scales cycling over nScales
-      for (const nScales of [1, Math.max(1, rows >> 1), rows]) {
-        const scales = f32(Array.from({ length: nScales }, () => randomScale(rng)));
-        const zps = f32(Array.from({ length: nScales }, () => rng.int(info.qmin, info.qmax)));
-        const x = floats(rng, n, scales[0]!, info, zps[0]!);
-        const wantQ = storageArray(info, n), wantF = new Float32Array(n), wantD = new Float32Array(n);
-        expect(ref.quantizeBlocks(x, wantQ, rows, cols, scales, zps, nScales, info.qmin, info.qmax)).toBe(-1);
-        expect(ref.fakeQuantizeBlocks(x, wantF, rows, cols, scales, zps, nScales, info.qmin, info.qmax)).toBe(-1);
-        ref.dequantizeBlocks(wantQ, wantD, rows, cols, scales, zps, nScales);
-        const [gq, gf, gd] = inWasm([x, scales, zps, wantQ, storageArray(info, n), new Float32Array(n), new Float32Array(n)],
-          ([xo, so, zo, qin, qo, fo, dout]) => {
-            expect(qf.blocks(xo!, qo!, rows, cols, so!, zo!, nScales, info.qmin, info.qmax)).toBe(-1);
-            expect(ff.blocks(xo!, fo!, rows, cols, so!, zo!, nScales, info.qmin, info.qmax)).toBe(-1);
-            df.blocks(qin!, dout!, rows, cols, so!, zo!, nScales);
-            return [readBack(qo!, wantQ), readBack(fo!, wantF), readBack(dout!, wantD)] as const;
+      // blocks: `rows` rows of `cols`, cut into blocks of blockLen (the last one of a row may be short), scales cycling over nScales
+      for (const blockLen of new Set([cols, 1, Math.max(1, cols >> 1), Math.max(1, cols - 1), Math.max(1, Math.ceil(cols / 3))])) {
+        const perRow = Math.ceil(cols / blockLen);
+        for (const nScales of new Set([1, Math.max(1, rows >> 1) * perRow, rows * perRow])) {
+          const { scales, zps } = params(nScales);
+          run(`blocks ${rows}×${cols}/b${blockLen}/${nScales}`, n, scales, zps, (x, q, f, d) => {
+            expect(ref.quantizeBlocks(x, q, rows, cols, blockLen, scales, zps, nScales, info.qmin, info.qmax)).toBe(-1);
+            expect(ref.fakeQuantizeBlocks(x, f, rows, cols, blockLen, scales, zps, nScales, info.qmin, info.qmax)).toBe(-1);
+            ref.dequantizeBlocks(q, d, rows, cols, blockLen, scales, zps, nScales);
+          }, (xo, qo, fo, qin, dout, so, zo) => {
+            expect(qf.blocks(xo, qo, rows, cols, blockLen, so, zo, nScales, info.qmin, info.qmax)).toBe(-1);
+            expect(ff.blocks(xo, fo, rows, cols, blockLen, so, zo, nScales, info.qmin, info.qmax)).toBe(-1);
+            df.blocks(qin, dout, rows, cols, blockLen, so, zo, nScales);
           });
-        expectSameBits(gq, wantQ, `quantize blocks ${rows}×${cols}/${nScales}`);
-        expectSameBits(gf, wantF, `fake blocks ${rows}×${cols}/${nScales}`);
-        expectSameBits(gd, wantD, `dequantize blocks ${rows}×${cols}/${nScales}`);
+        }
       }
-      // cols: a scale row of `cols` values, a new row every groupRows rows
-      for (const groupRows of [rows, 1, Math.max(1, Math.floor(rows / 3))].filter((g) => rows % g === 0 || g === rows)) {
-        const nRows = Math.ceil(rows / groupRows);
-        const scales = f32(Array.from({ length: nRows * cols }, () => randomScale(rng)));
-        const zps = f32(Array.from({ length: nRows * cols }, () => rng.int(info.qmin, info.qmax)));
-        const x = floats(rng, n, scales[0]!, info, zps[0]!);
-        const wantQ = storageArray(info, n), wantF = new Float32Array(n), wantD = new Float32Array(n);
-        expect(ref.quantizeCols(x, wantQ, rows, cols, scales, zps, groupRows, info.qmin, info.qmax)).toBe(-1);
-        expect(ref.fakeQuantizeCols(x, wantF, rows, cols, scales, zps, groupRows, info.qmin, info.qmax)).toBe(-1);
-        ref.dequantizeCols(wantQ, wantD, rows, cols, scales, zps, groupRows);
-        const [gq, gf, gd] = inWasm([x, scales, zps, wantQ, storageArray(info, n), new Float32Array(n), new Float32Array(n)],
-          ([xo, so, zo, qin, qo, fo, dout]) => {
-            expect(qf.cols(xo!, qo!, rows, cols, so!, zo!, groupRows, info.qmin, info.qmax)).toBe(-1);
-            expect(ff.cols(xo!, fo!, rows, cols, so!, zo!, groupRows, info.qmin, info.qmax)).toBe(-1);
-            df.cols(qin!, dout!, rows, cols, so!, zo!, groupRows);
-            return [readBack(qo!, wantQ), readBack(fo!, wantF), readBack(dout!, wantD)] as const;
+      // cols: a scale row of `cols` values per group of groupRows rows, restarting every sliceRows rows
+      for (const sliceRows of new Set([rows, 1, Math.max(1, Math.floor(rows / 3))].filter((v) => rows % v === 0))) {
+        for (const groupRows of new Set([sliceRows, 1, 2, 3, Math.max(1, sliceRows - 1), sliceRows + 5])) {
+          const nRows = (rows / sliceRows) * Math.ceil(sliceRows / groupRows);
+          const { scales, zps } = params(nRows * cols);
+          run(`cols ${rows}×${cols}/g${groupRows}/s${sliceRows}`, n, scales, zps, (x, q, f, d) => {
+            expect(ref.quantizeCols(x, q, rows, cols, scales, zps, groupRows, sliceRows, info.qmin, info.qmax)).toBe(-1);
+            expect(ref.fakeQuantizeCols(x, f, rows, cols, scales, zps, groupRows, sliceRows, info.qmin, info.qmax)).toBe(-1);
+            ref.dequantizeCols(q, d, rows, cols, scales, zps, groupRows, sliceRows);
+          }, (xo, qo, fo, qin, dout, so, zo) => {
+            expect(qf.cols(xo, qo, rows, cols, so, zo, groupRows, sliceRows, info.qmin, info.qmax)).toBe(-1);
+            expect(ff.cols(xo, fo, rows, cols, so, zo, groupRows, sliceRows, info.qmin, info.qmax)).toBe(-1);
+            df.cols(qin, dout, rows, cols, so, zo, groupRows, sliceRows);
           });
-        expectSameBits(gq, wantQ, `quantize cols ${rows}×${cols}/g${groupRows}`);
-        expectSameBits(gf, wantF, `fake cols ${rows}×${cols}/g${groupRows}`);
-        expectSameBits(gd, wantD, `dequantize cols ${rows}×${cols}/g${groupRows}`);
+        }
       }
     }
+  });
+
+  it('the reference indexing is eq. (4) with ⌈D/B⌉ blocks: a scale used by exactly the elements ONNX assigns it', () => {
+    // 2 slices of 5 rows in groups of 2: scale rows 0,0,1,1,2 | 3,3,4,4,5 (the last group of each slice has one row)
+    expect(Array.from({ length: 10 }, (_, r) => ref.colsScaleRow(r, 2, 5))).toEqual([0, 0, 1, 1, 2, 3, 3, 4, 4, 5]);
+    // rows of 7 in blocks of 3: blocks [0,3) [3,6) [6,7) per row, scales 0 1 2 | 3 4 5
+    const x = f32(Array.from({ length: 14 }, (_, i) => i + 0.25)), q = new Int16Array(14);
+    const s = f32([1, 2, 4, 8, 16, 32]);
+    ref.quantizeBlocks(x, q, 2, 7, 3, s, new Float32Array(6), 6, -32768, 32767);
+    // by hand: 0.25/1, 1.25/1, 2.25/1 | 3.25/2, 4.25/2, 5.25/2 | 6.25/4 || 7.25/8 … 9.25/8 | 10.25/16 … 12.25/16 | 13.25/32
+    expect(Array.from(q)).toEqual([0, 1, 2, 2, 2, 3, 2, 1, 1, 1, 1, 1, 1, 0]);
   });
 });
 
@@ -258,16 +279,19 @@ describe('NaN detection', () => {
           expect(k.quantize_f32_i8(xo!, yo!, n, 0.1, 0, -128, 127)).toBe(pos);
           expect(k.quantize_f32_u16(xo!, yo!, n, 0.1, 0, 0, 65535)).toBe(pos);
           expect(k.fake_quantize_f32(xo!, yo!, n, 0.1, 0, -128, 127)).toBe(pos);
-          expect(k.quantize_f32_i8_blocks(xo!, yo!, 1, n, so!, zo!, 1, -128, 127)).toBe(pos);
-          expect(k.fake_quantize_f32_blocks(xo!, yo!, 1, n, so!, zo!, 1, -128, 127)).toBe(pos);
+          expect(k.quantize_f32_i8_blocks(xo!, yo!, 1, n, n, so!, zo!, 1, -128, 127)).toBe(pos);
+          expect(k.fake_quantize_f32_blocks(xo!, yo!, 1, n, n, so!, zo!, 1, -128, 127)).toBe(pos);
+          // ragged blocks of 7: the index is still the flat one
+          expect(k.quantize_f32_i8_blocks(xo!, yo!, 1, n, Math.min(7, n), so!, zo!, 2, -128, 127)).toBe(pos);
+          expect(k.fake_quantize_f32_blocks(xo!, yo!, 1, n, Math.min(7, n), so!, zo!, 2, -128, 127)).toBe(pos);
           const outMm = rt().mem.alloc(8);
           try { expect(k.minmax_f32(xo!, n, outMm)).toBe(pos); } finally { rt().mem.release(outMm); }
           if (n % 2 === 0 || n === 33) {
             const rows = n === 33 ? 3 : 2, cols = n / rows;
             const s = f32(Array.from({ length: cols }, () => 0.1)), z = new Float32Array(cols);
             inWasm([s, z], ([so2, zo2]) => {
-              expect(k.quantize_f32_i8_cols(xo!, yo!, rows, cols, so2!, zo2!, rows, -128, 127)).toBe(pos);
-              expect(k.fake_quantize_f32_cols(xo!, yo!, rows, cols, so2!, zo2!, rows, -128, 127)).toBe(pos);
+              expect(k.quantize_f32_i8_cols(xo!, yo!, rows, cols, so2!, zo2!, rows, rows, -128, 127)).toBe(pos);
+              expect(k.fake_quantize_f32_cols(xo!, yo!, rows, cols, so2!, zo2!, rows, rows, -128, 127)).toBe(pos);
             });
           }
         });
@@ -282,10 +306,10 @@ describe('NaN detection', () => {
     x[5] = NaN;               // row 0, SIMD body
     x[cols + 16] = NaN;       // row 1, tail
     const s = new Float32Array(cols).fill(1), z = new Float32Array(cols);
-    expect(ref.quantizeCols(x, new Int8Array(x.length), rows, cols, s, z, rows, -128, 127)).toBe(5);
+    expect(ref.quantizeCols(x, new Int8Array(x.length), rows, cols, s, z, rows, rows, -128, 127)).toBe(5);
     inWasm([x, new Int8Array(x.length), s, z], ([xo, qo, so, zo]) => {
-      expect(k.quantize_f32_i8_cols(xo!, qo!, rows, cols, so!, zo!, rows, -128, 127)).toBe(5);
-      expect(k.fake_quantize_f32_cols(xo!, qo!, rows, cols, so!, zo!, rows, -128, 127)).toBe(5);
+      expect(k.quantize_f32_i8_cols(xo!, qo!, rows, cols, so!, zo!, rows, rows, -128, 127)).toBe(5);
+      expect(k.fake_quantize_f32_cols(xo!, qo!, rows, cols, so!, zo!, rows, rows, -128, 127)).toBe(5);
     });
   });
 });

@@ -1,11 +1,11 @@
-// histogram — per-group histogram accumulation over [lo, lo + nbins/invw) (docs/quantization.md eq. 23).
+// histogram — per-group histogram accumulation over [lo, lo + nbins/invw) (docs/quantization.md eq. 23, 52).
 //
 // CONTRACT
-//   for g in [0, groups), i in [0, len):
-//     v = absolute ? |x[g·len + i]| : x[g·len + i]
+//   for g in [0, groups), i in [0, len_g), group g the run x[starts[g] … starts[g+1]):
+//     v = absolute ? |x[starts[g] + i]| : x[starts[g] + i]
 //     b = clamp(trunc_f32((v −f32 lo[g]) ·f32 invw[g]), 0, nbins − 1)                       (eq. 23)
 //     counts[((g·nbins + b) << 2) | (i & 3)] += 1
-//     zeros[g] += (x[g·len + i] == 0)          (exact zeros, ±0: entropy calibration skips them)
+//     zeros[g] += (x[starts[g] + i] == 0)      (exact zeros, ±0: entropy calibration skips them)
 //   Arithmetic is float32 (sub then mul, each rounded), truncation toward zero with saturation
 //   (i32x4.trunc_sat_f32x4_s), so the scalar twin in src/reference/calibrate.ts reproduces every
 //   bin index exactly. Values below lo land in bin 0, values at or above the top edge in bin
@@ -14,20 +14,23 @@
 //   increments of a peaked distribution off the same address (no store-to-load stalls); the
 //   host sums the four copies. Counts are int32 and are only added to: the host zeroes them and
 //   flushes them into float64 after each call, so one call must see < 2^31 elements per group.
-// LAYOUT     x: float32[groups·len] (group-major); lo, invw: float32[groups];
+// LAYOUT     x: float32 (group-major); starts: int32[groups + 1], non-decreasing element offsets
+//            from x; lo, invw: float32[groups];
 //            counts: int32[groups·nbins·4], bin-major then lane; zeros: int32[groups] (added to).
 // ALIGNMENT  none required.
 // OVER-READ  none.
 // NaN        not detected here: the host runs cal_minmax_rows_f32 (which reports NaN) on the same
 //            batch first and never calls this kernel on NaN input. (A NaN would count in bin 0.)
 
-export function cal_histogram_rows_f32(x: usize, groups: i32, len: i32, lo: usize, invw: usize,
+export function cal_histogram_rows_f32(x: usize, groups: i32, starts: usize, lo: usize, invw: usize,
                                        nbins: i32, absolute: i32, counts: usize, zeros: usize): void {
   const LANE = i32x4(0, 4, 8, 12);
   const ZERO = i32x4.splat(0), TOP = i32x4.splat(nbins - 1);
   const abs_ = absolute != 0;
   for (let g = 0; g < groups; g++) {
-    const p0 = x + ((<usize>g * <usize>len) << 2);
+    const first = load<i32>(starts + (<usize>g << 2));
+    const len = load<i32>(starts + (<usize>g << 2), 4) - first;
+    const p0 = x + (<usize>first << 2);
     const l = load<f32>(lo + (<usize>g << 2)), w = load<f32>(invw + (<usize>g << 2));
     const L = f32x4.splat(l), W = f32x4.splat(w);
     const c0 = counts + ((<usize>g * <usize>nbins) << 4);

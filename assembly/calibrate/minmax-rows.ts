@@ -1,14 +1,15 @@
-// minmax-rows — running min/max of many equal-length runs (docs/quantization.md eq. 22).
+// minmax-rows — running min/max of many runs (docs/quantization.md eq. 22, 52).
 //
 // CONTRACT
-//   for g in [0, groups):
-//     out[2g]   = min(out[2g],   min_{i<len} x[g·len + i])
-//     out[2g+1] = max(out[2g+1], max_{i<len} x[g·len + i])
+//   for g in [0, groups), with group g the run x[starts[g] … starts[g+1]) (len_g ≥ 0 elements;
+//   a ragged last block is a shorter run):
+//     out[2g]   = min(out[2g],   min_i x[starts[g] + i])
+//     out[2g+1] = max(out[2g+1], max_i x[starts[g] + i])
 //   i.e. the kernel folds one batch into a running range; the host seeds out with +Inf, −Inf.
 //   wasm f32x4.min / f32x4.max semantics: −0 < +0, so the answer is independent of visiting
 //   order. ±Inf are ordinary values (the host decides what an infinite range means).
-// LAYOUT     x: float32[groups·len] (group-major: each group's elements contiguous);
-//            out: float32[2·groups], pairs (min, max).
+// LAYOUT     x: float32 (group-major: each group's elements contiguous); starts: int32[groups + 1],
+//            non-decreasing element offsets from x; out: float32[2·groups], pairs (min, max).
 // ALIGNMENT  none required (V8 emits unaligned-capable loads).
 // OVER-READ  none.
 // NaN        returns the flat index (into x) of the first NaN, or −1. When a NaN is found, out is
@@ -23,9 +24,11 @@
   return -1;
 }
 
-export function cal_minmax_rows_f32(x: usize, groups: i32, len: i32, out: usize): i32 {
+export function cal_minmax_rows_f32(x: usize, groups: i32, starts: usize, out: usize): i32 {
   for (let g = 0; g < groups; g++) {
-    const p0 = x + ((<usize>g * <usize>len) << 2);
+    const first = load<i32>(starts + (<usize>g << 2));
+    const len = load<i32>(starts + (<usize>g << 2), 4) - first;
+    const p0 = x + (<usize>first << 2);
     let mn0 = f32x4.splat(Infinity), mx0 = f32x4.splat(-Infinity);
     let mn1 = mn0, mx1 = mx0;
     let nan = i32x4.splat(0);
@@ -37,7 +40,7 @@ export function cal_minmax_rows_f32(x: usize, groups: i32, len: i32, out: usize)
       mn0 = f32x4.min(mn0, a); mx0 = f32x4.max(mx0, a);
       mn1 = f32x4.min(mn1, b); mx1 = f32x4.max(mx1, b);
     }
-    if (v128.any_true(nan)) return g * len + firstNaN(p0, i);
+    if (v128.any_true(nan)) return first + firstNaN(p0, i);
     mn0 = f32x4.min(mn0, mn1); mx0 = f32x4.max(mx0, mx1);
     let mn = min<f32>(min<f32>(f32x4.extract_lane(mn0, 0), f32x4.extract_lane(mn0, 1)),
                       min<f32>(f32x4.extract_lane(mn0, 2), f32x4.extract_lane(mn0, 3)));
@@ -45,7 +48,7 @@ export function cal_minmax_rows_f32(x: usize, groups: i32, len: i32, out: usize)
                       max<f32>(f32x4.extract_lane(mx0, 2), f32x4.extract_lane(mx0, 3)));
     for (; i < len; i++) {
       const v = load<f32>(p0 + (<usize>i << 2));
-      if (v != v) return g * len + i;
+      if (v != v) return first + i;
       mn = min<f32>(mn, v);
       mx = max<f32>(mx, v);
     }

@@ -1,10 +1,10 @@
 // qdq-sqerr — fused quantize→dequantize squared error of runs, one (s, z) per run
-// (docs/quantization.md eq. 26; the objective of the MSE range search, eq. 27).
+// (docs/quantization.md eq. 26, 52; the objective of the MSE range search, eq. 27).
 //
 // CONTRACT
-//   for g in [0, groups):
-//     out[g] += Σ_{i<len} (x − s·(clamp(nearest_even(x /f32 s) + z, qmin, qmax) − z))²,
-//               x = x[g·len + i], s = scales[g], z = zps[g]
+//   for g in [0, groups), group g the run x[starts[g] … starts[g+1]) of len_g elements:
+//     out[g] += Σ_{i<len_g} (v − s·(clamp(nearest_even(v /f32 s) + z, qmin, qmax) − z))²,
+//               v = x[starts[g] + i], s = scales[g], z = zps[g]
 //   The Q/DQ value is computed exactly as ONNX QuantizeLinear→DequantizeLinear in float32 (true
 //   f32 division, round half to even, saturation; the same ops as fake-quantize), so it is
 //   bit-identical to the scalar twin. Accumulation: e = x − y and e² in float32, summed in float32
@@ -12,8 +12,10 @@
 //   each chunk then promoted and added in float64; the tail (< 16 elements) in float64. Against
 //   an exact sum the relative error is ≤ ~13·2⁻²⁴ ≈ 8e-7 (1 ulp in e, 1 in e², ≤ 10 in the
 //   chunk sum; every term is ≥ 0 so there is no cancellation).
-// LAYOUT     x: float32[groups·len] (group-major); scales, zps: float32[groups] (zps hold
-//            integers); out: float64[groups], added to (the host zeroes it).
+//   Per group: the first len_g & ~15 elements in the SIMD body, the rest in the float64 tail.
+// LAYOUT     x: float32 (group-major); starts: int32[groups + 1], non-decreasing element offsets
+//            from x; scales, zps: float32[groups] (zps hold integers); out: float64[groups],
+//            added to (the host zeroes it).
 // ALIGNMENT  none required.
 // OVER-READ  none.
 // NaN        not detected (input was checked by cal_minmax_rows_f32 when it was observed);
@@ -26,12 +28,14 @@
   return f32x4.mul(e, e);
 }
 
-export function cal_qdq_sqerr_rows_f32(x: usize, groups: i32, len: i32, scales: usize, zps: usize,
+export function cal_qdq_sqerr_rows_f32(x: usize, groups: i32, starts: usize, scales: usize, zps: usize,
                                        qmin: f32, qmax: f32, out: usize): void {
   const LO = f32x4.splat(qmin), HI = f32x4.splat(qmax);
-  const body = len & ~15;
   for (let g = 0; g < groups; g++) {
-    const p0 = x + ((<usize>g * <usize>len) << 2);
+    const first = load<i32>(starts + (<usize>g << 2));
+    const len = load<i32>(starts + (<usize>g << 2), 4) - first;
+    const body = len & ~15;
+    const p0 = x + (<usize>first << 2);
     const s = load<f32>(scales + (<usize>g << 2)), z = load<f32>(zps + (<usize>g << 2));
     const S = f32x4.splat(s), Z = f32x4.splat(z);
     let acc = f64x2.splat(0);

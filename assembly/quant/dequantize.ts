@@ -1,4 +1,4 @@
-// dequantize — integer storage → float32 (docs/quantization.md eq. 3, 4).
+// dequantize — integer storage → float32 (docs/quantization.md eq. 3, 4, 50–51).
 //
 // CONTRACT
 //   y[i] = (q[i] − z) · s                                                        (eq. 3)
@@ -7,11 +7,10 @@
 //   s (finite, > 0) and z as float32.
 //   Entry points, by storage type T ∈ {i8, u8, i16, u16}:
 //     dequantize_T_f32(q, y, n, s, z)                                       one scale for the run
-//     dequantize_T_f32_blocks(q, y, nBlocks, blockLen, scales, zps, nScales)
-//         block b uses scales[b mod nScales], zps[b mod nScales]                           (eq. 4)
-//     dequantize_T_f32_cols(q, y, rows, cols, scales, zps, groupRows)
-//         element (r, c) uses scales[g·cols + c] with g = floor(r / groupRows)             (eq. 4)
-//     scales and zps are float32 arrays.
+//     dequantize_T_f32_blocks(q, y, rows, rowLen, blockLen, scales, zps, nScales)
+//     dequantize_T_f32_cols(q, y, rows, cols, scales, zps, groupRows, sliceRows)
+//         the same indexing as quantize_f32_T_blocks / _cols (ragged last blocks and groups
+//         included; eq. 4, 50, 51). scales and zps are float32 arrays.
 // LAYOUT     q: T[n], y: float32[n], contiguous, row-major.
 // ALIGNMENT  none required.
 // OVER-READ  none: the SIMD loop stops at the last full 16 elements, a scalar loop does the tail.
@@ -59,18 +58,22 @@
 }
 
 // @ts-ignore: decorator
-@inline function deqBlocks<T>(q: usize, y: usize, nBlocks: i32, blockLen: i32, scales: usize, zps: usize, nScales: i32): void {
+@inline function deqBlocks<T>(q: usize, y: usize, rows: i32, rowLen: i32, blockLen: i32, scales: usize, zps: usize, nScales: i32): void {
   let j = 0;
-  for (let b = 0; b < nBlocks; b++) {
-    const off = <usize>b * <usize>blockLen;
-    deqRun<T>(q + off * sizeof<T>(), y + (off << 2), blockLen, load<f32>(scales + (<usize>j << 2)), load<f32>(zps + (<usize>j << 2)));
-    if (++j == nScales) j = 0;
+  for (let r = 0; r < rows; r++) {
+    const rowOff = <usize>r * <usize>rowLen;
+    for (let b = 0; b < rowLen; b += blockLen) {
+      const off = rowOff + <usize>b;
+      deqRun<T>(q + off * sizeof<T>(), y + (off << 2), min<i32>(blockLen, rowLen - b),
+        load<f32>(scales + (<usize>j << 2)), load<f32>(zps + (<usize>j << 2)));
+      if (++j == nScales) j = 0;
+    }
   }
 }
 
 // @ts-ignore: decorator
-@inline function deqCols<T>(q: usize, y: usize, rows: i32, cols: i32, scales: usize, zps: usize, groupRows: i32): void {
-  let g = 0;
+@inline function deqCols<T>(q: usize, y: usize, rows: i32, cols: i32, scales: usize, zps: usize, groupRows: i32, sliceRows: i32): void {
+  let g = 0, d = 0;
   let sRow = scales, zRow = zps;
   for (let r = 0; r < rows; r++) {
     const qr = q + <usize>r * <usize>cols * sizeof<T>();
@@ -86,7 +89,10 @@
       store<f32>(yr + (<usize>c << 2),
         (<f32>load<T>(qr + <usize>c * sizeof<T>()) - load<f32>(zRow + (<usize>c << 2))) * load<f32>(sRow + (<usize>c << 2)));
     }
-    if (++g == groupRows) {
+    // the next scale row starts with the next group, or with the next slice (after a short last group)
+    d++; g++;
+    if (d == sliceRows || g == groupRows) {
+      if (d == sliceRows) d = 0;
       g = 0;
       sRow += <usize>cols << 2;
       zRow += <usize>cols << 2;
@@ -99,12 +105,12 @@ export function dequantize_u8_f32(q: usize, y: usize, n: i32, s: f32, z: f32): v
 export function dequantize_i16_f32(q: usize, y: usize, n: i32, s: f32, z: f32): void { deqRun<i16>(q, y, n, s, z); }
 export function dequantize_u16_f32(q: usize, y: usize, n: i32, s: f32, z: f32): void { deqRun<u16>(q, y, n, s, z); }
 
-export function dequantize_i8_f32_blocks(q: usize, y: usize, nBlocks: i32, blockLen: i32, scales: usize, zps: usize, nScales: i32): void { deqBlocks<i8>(q, y, nBlocks, blockLen, scales, zps, nScales); }
-export function dequantize_u8_f32_blocks(q: usize, y: usize, nBlocks: i32, blockLen: i32, scales: usize, zps: usize, nScales: i32): void { deqBlocks<u8>(q, y, nBlocks, blockLen, scales, zps, nScales); }
-export function dequantize_i16_f32_blocks(q: usize, y: usize, nBlocks: i32, blockLen: i32, scales: usize, zps: usize, nScales: i32): void { deqBlocks<i16>(q, y, nBlocks, blockLen, scales, zps, nScales); }
-export function dequantize_u16_f32_blocks(q: usize, y: usize, nBlocks: i32, blockLen: i32, scales: usize, zps: usize, nScales: i32): void { deqBlocks<u16>(q, y, nBlocks, blockLen, scales, zps, nScales); }
+export function dequantize_i8_f32_blocks(q: usize, y: usize, rows: i32, rowLen: i32, blockLen: i32, scales: usize, zps: usize, nScales: i32): void { deqBlocks<i8>(q, y, rows, rowLen, blockLen, scales, zps, nScales); }
+export function dequantize_u8_f32_blocks(q: usize, y: usize, rows: i32, rowLen: i32, blockLen: i32, scales: usize, zps: usize, nScales: i32): void { deqBlocks<u8>(q, y, rows, rowLen, blockLen, scales, zps, nScales); }
+export function dequantize_i16_f32_blocks(q: usize, y: usize, rows: i32, rowLen: i32, blockLen: i32, scales: usize, zps: usize, nScales: i32): void { deqBlocks<i16>(q, y, rows, rowLen, blockLen, scales, zps, nScales); }
+export function dequantize_u16_f32_blocks(q: usize, y: usize, rows: i32, rowLen: i32, blockLen: i32, scales: usize, zps: usize, nScales: i32): void { deqBlocks<u16>(q, y, rows, rowLen, blockLen, scales, zps, nScales); }
 
-export function dequantize_i8_f32_cols(q: usize, y: usize, rows: i32, cols: i32, scales: usize, zps: usize, groupRows: i32): void { deqCols<i8>(q, y, rows, cols, scales, zps, groupRows); }
-export function dequantize_u8_f32_cols(q: usize, y: usize, rows: i32, cols: i32, scales: usize, zps: usize, groupRows: i32): void { deqCols<u8>(q, y, rows, cols, scales, zps, groupRows); }
-export function dequantize_i16_f32_cols(q: usize, y: usize, rows: i32, cols: i32, scales: usize, zps: usize, groupRows: i32): void { deqCols<i16>(q, y, rows, cols, scales, zps, groupRows); }
-export function dequantize_u16_f32_cols(q: usize, y: usize, rows: i32, cols: i32, scales: usize, zps: usize, groupRows: i32): void { deqCols<u16>(q, y, rows, cols, scales, zps, groupRows); }
+export function dequantize_i8_f32_cols(q: usize, y: usize, rows: i32, cols: i32, scales: usize, zps: usize, groupRows: i32, sliceRows: i32): void { deqCols<i8>(q, y, rows, cols, scales, zps, groupRows, sliceRows); }
+export function dequantize_u8_f32_cols(q: usize, y: usize, rows: i32, cols: i32, scales: usize, zps: usize, groupRows: i32, sliceRows: i32): void { deqCols<u8>(q, y, rows, cols, scales, zps, groupRows, sliceRows); }
+export function dequantize_i16_f32_cols(q: usize, y: usize, rows: i32, cols: i32, scales: usize, zps: usize, groupRows: i32, sliceRows: i32): void { deqCols<i16>(q, y, rows, cols, scales, zps, groupRows, sliceRows); }
+export function dequantize_u16_f32_cols(q: usize, y: usize, rows: i32, cols: i32, scales: usize, zps: usize, groupRows: i32, sliceRows: i32): void { deqCols<u16>(q, y, rows, cols, scales, zps, groupRows, sliceRows); }

@@ -1,4 +1,4 @@
-// fake-quantize — float32 → float32 through the integer grid, fused (docs/quantization.md eq. 5).
+// fake-quantize — float32 → float32 through the integer grid, fused (docs/quantization.md eq. 5, 4, 50–51).
 //
 // CONTRACT
 //   y[i] = (clamp(nearest_even(x[i] / s) + z, qmin, qmax) − z) · s                    (eq. 5)
@@ -7,9 +7,9 @@
 //   rounding and saturation as quantize.ts; ±Inf saturate to s·(qmin − z) or s·(qmax − z) (eq. 6).
 //   Entry points:
 //     fake_quantize_f32(x, y, n, s, z, qmin, qmax)
-//     fake_quantize_f32_blocks(x, y, nBlocks, blockLen, scales, zps, nScales, qmin, qmax)   (eq. 4)
-//     fake_quantize_f32_cols(x, y, rows, cols, scales, zps, groupRows, qmin, qmax)          (eq. 4)
-//   with the same indexing as quantize_f32_T_blocks / _cols.
+//     fake_quantize_f32_blocks(x, y, rows, rowLen, blockLen, scales, zps, nScales, qmin, qmax)   (eq. 4, 50, 51)
+//     fake_quantize_f32_cols(x, y, rows, cols, scales, zps, groupRows, sliceRows, qmin, qmax)   (eq. 4, 50, 51)
+//   with the same indexing as quantize_f32_T_blocks / _cols (ragged last blocks and groups included).
 // LAYOUT     x, y: float32[n]; y may equal x (in place), not otherwise overlap it.
 // ALIGNMENT  none required.
 // OVER-READ  none.
@@ -70,23 +70,27 @@ export function fake_quantize_f32(x: usize, y: usize, n: i32, s: f32, z: f32, qm
   return fqRun(x, y, n, s, z, qmin, qmax);
 }
 
-export function fake_quantize_f32_blocks(x: usize, y: usize, nBlocks: i32, blockLen: i32, scales: usize, zps: usize,
+export function fake_quantize_f32_blocks(x: usize, y: usize, rows: i32, rowLen: i32, blockLen: i32, scales: usize, zps: usize,
                                          nScales: i32, qmin: f32, qmax: f32): i32 {
   let j = 0;
-  for (let b = 0; b < nBlocks; b++) {
-    const off = (<usize>b * <usize>blockLen) << 2;
-    const r = fqRun(x + off, y + off, blockLen, load<f32>(scales + (<usize>j << 2)), load<f32>(zps + (<usize>j << 2)), qmin, qmax);
-    if (r >= 0) return b * blockLen + r;
-    if (++j == nScales) j = 0;
+  for (let r = 0; r < rows; r++) {
+    const rowOff = <usize>r * <usize>rowLen;
+    for (let b = 0; b < rowLen; b += blockLen) {
+      const off = rowOff + <usize>b;
+      const res = fqRun(x + (off << 2), y + (off << 2), min<i32>(blockLen, rowLen - b),
+        load<f32>(scales + (<usize>j << 2)), load<f32>(zps + (<usize>j << 2)), qmin, qmax);
+      if (res >= 0) return <i32>off + res;
+      if (++j == nScales) j = 0;
+    }
   }
   return -1;
 }
 
 export function fake_quantize_f32_cols(x: usize, y: usize, rows: i32, cols: i32, scales: usize, zps: usize,
-                                       groupRows: i32, qmin: f32, qmax: f32): i32 {
+                                       groupRows: i32, sliceRows: i32, qmin: f32, qmax: f32): i32 {
   const LO = f32x4.splat(qmin), HI = f32x4.splat(qmax);
   let nan = i32x4.splat(0);
-  let g = 0;
+  let g = 0, d = 0;
   let sRow = scales, zRow = zps;
   for (let r = 0; r < rows; r++) {
     const xr = x + ((<usize>r * <usize>cols) << 2), yr = y + ((<usize>r * <usize>cols) << 2);
@@ -107,7 +111,10 @@ export function fake_quantize_f32_cols(x: usize, y: usize, rows: i32, cols: i32,
       if (v != v) return firstNaN(x, rows * cols);
       store<f32>(yr + o, fqOne(v, load<f32>(sRow + o), load<f32>(zRow + o), qmin, qmax));
     }
-    if (++g == groupRows) {
+    // the next scale row starts with the next group, or with the next slice (after a short last group)
+    d++; g++;
+    if (d == sliceRows || g == groupRows) {
+      if (d == sliceRows) d = 0;
       g = 0;
       sRow += <usize>cols << 2;
       zRow += <usize>cols << 2;

@@ -1,4 +1,4 @@
-// quantize — float32 → integer storage, one value per element (docs/quantization.md eq. 2, 4).
+// quantize — float32 → integer storage, one value per element (docs/quantization.md eq. 2, 4, 50–51).
 //
 // CONTRACT
 //   q[i] = clamp(nearest_even(x[i] / s) + z, qmin, qmax)                         (eq. 2)
@@ -13,14 +13,20 @@
 //   in [qmin, qmax], and passes z, qmin, qmax as float32.
 //   Entry points, by storage type T ∈ {i8, u8, i16, u16} (int4/int2 use i8/u8 with their qmin/qmax):
 //     quantize_f32_T(x, q, n, s, z, qmin, qmax)                one scale for the run
-//     quantize_f32_T_blocks(x, q, nBlocks, blockLen, scales, zps, nScales, qmin, qmax)
-//         block b (elements b·blockLen …) uses scales[b mod nScales], zps[b mod nScales]   (eq. 4:
-//         per-axis with inner > 1 has nScales = axis dim; blocked along the last axis has one
-//         scale per block)
-//     quantize_f32_T_cols(x, q, rows, cols, scales, zps, groupRows, qmin, qmax)
-//         element (r, c) uses scales[g·cols + c] with g = floor(r / groupRows)        (eq. 4:
-//         per-axis on the last axis: groupRows = rows; blocked with inner > 1: groupRows = blockSize)
-//     scales and zps are float32 arrays.
+//     quantize_f32_T_blocks(x, q, rows, rowLen, blockLen, scales, zps, nScales, qmin, qmax)
+//         x is rows × rowLen; each row is cut into ⌈rowLen/blockLen⌉ blocks of blockLen, the
+//         last one shorter when blockLen does not divide rowLen; the b-th block counted over
+//         all rows in order uses scales[b mod nScales], zps[b mod nScales]      (eq. 4, 50, 51:
+//         per-axis with inner > 1: rowLen = blockLen = inner, nScales = axis dim; blocked
+//         along the last axis: rowLen = D, blockLen = B, one scale per block)
+//     quantize_f32_T_cols(x, q, rows, cols, scales, zps, groupRows, sliceRows, qmin, qmax)
+//         the rows come in slices of sliceRows; inside a slice, rows are grouped by groupRows
+//         (the last group of a slice shorter when groupRows does not divide sliceRows);
+//         element (r, c) uses scales[t·cols + c], t the running index of r's group  (eq. 4, 50, 51:
+//         per-axis on the last axis: groupRows = sliceRows = rows; blocked with inner > 1:
+//         rows = outer·D, groupRows = B, sliceRows = D, so t = o·⌈D/B⌉ + ⌊d/B⌋)
+//     scales and zps are float32 arrays; 1 ≤ blockLen ≤ rowLen and groupRows ≥ 1 (the host
+//     passes min(B, D), so a block longer than the axis is one block of D).
 // LAYOUT     x: float32[n], q: T[n], both contiguous, row-major.
 // ALIGNMENT  none required (unaligned-capable loads and stores).
 // OVER-READ  none: the SIMD loop stops at the last full 16 elements, a scalar loop does the tail.
@@ -102,26 +108,29 @@
 }
 
 // @ts-ignore: decorator
-@inline function quantBlocks<T>(x: usize, q: usize, nBlocks: i32, blockLen: i32, scales: usize, zps: usize,
+@inline function quantBlocks<T>(x: usize, q: usize, rows: i32, rowLen: i32, blockLen: i32, scales: usize, zps: usize,
                                 nScales: i32, qmin: f32, qmax: f32): i32 {
   let j = 0;
-  for (let b = 0; b < nBlocks; b++) {
-    const off = <usize>b * <usize>blockLen;
-    const r = quantRun<T>(x + (off << 2), q + off * sizeof<T>(), blockLen,
-      load<f32>(scales + (<usize>j << 2)), load<f32>(zps + (<usize>j << 2)), qmin, qmax);
-    if (r >= 0) return b * blockLen + r;
-    if (++j == nScales) j = 0;
+  for (let r = 0; r < rows; r++) {
+    const rowOff = <usize>r * <usize>rowLen;
+    for (let b = 0; b < rowLen; b += blockLen) {
+      const off = rowOff + <usize>b;
+      const res = quantRun<T>(x + (off << 2), q + off * sizeof<T>(), min<i32>(blockLen, rowLen - b),
+        load<f32>(scales + (<usize>j << 2)), load<f32>(zps + (<usize>j << 2)), qmin, qmax);
+      if (res >= 0) return <i32>off + res;
+      if (++j == nScales) j = 0;
+    }
   }
   return -1;
 }
 
 // @ts-ignore: decorator
 @inline function quantCols<T>(x: usize, q: usize, rows: i32, cols: i32, scales: usize, zps: usize,
-                              groupRows: i32, qmin: f32, qmax: f32): i32 {
+                              groupRows: i32, sliceRows: i32, qmin: f32, qmax: f32): i32 {
   const LO = f32x4.splat(qmin), HI = f32x4.splat(qmax);
   const MAGIC = f32x4.splat(12582912.0), MB = i32x4.splat(0x4B400000);
   let nan = i32x4.splat(0);
-  let g = 0;
+  let g = 0, d = 0;
   let sRow = scales, zRow = zps;
   for (let r = 0; r < rows; r++) {
     const xr = x + ((<usize>r * <usize>cols) << 2);
@@ -149,7 +158,10 @@
       store<T>(qr + (<usize>c * sizeof<T>()),
         <T>quantOne(v, load<f32>(sRow + (<usize>c << 2)), load<f32>(zRow + (<usize>c << 2)), qmin, qmax));
     }
-    if (++g == groupRows) {
+    // the next scale row starts with the next group, or with the next slice (after a short last group)
+    d++; g++;
+    if (d == sliceRows || g == groupRows) {
+      if (d == sliceRows) d = 0;
       g = 0;
       sRow += <usize>cols << 2;
       zRow += <usize>cols << 2;
@@ -164,12 +176,12 @@ export function quantize_f32_u8(x: usize, q: usize, n: i32, s: f32, z: f32, qmin
 export function quantize_f32_i16(x: usize, q: usize, n: i32, s: f32, z: f32, qmin: f32, qmax: f32): i32 { return quantRun<i16>(x, q, n, s, z, qmin, qmax); }
 export function quantize_f32_u16(x: usize, q: usize, n: i32, s: f32, z: f32, qmin: f32, qmax: f32): i32 { return quantRun<u16>(x, q, n, s, z, qmin, qmax); }
 
-export function quantize_f32_i8_blocks(x: usize, q: usize, nBlocks: i32, blockLen: i32, scales: usize, zps: usize, nScales: i32, qmin: f32, qmax: f32): i32 { return quantBlocks<i8>(x, q, nBlocks, blockLen, scales, zps, nScales, qmin, qmax); }
-export function quantize_f32_u8_blocks(x: usize, q: usize, nBlocks: i32, blockLen: i32, scales: usize, zps: usize, nScales: i32, qmin: f32, qmax: f32): i32 { return quantBlocks<u8>(x, q, nBlocks, blockLen, scales, zps, nScales, qmin, qmax); }
-export function quantize_f32_i16_blocks(x: usize, q: usize, nBlocks: i32, blockLen: i32, scales: usize, zps: usize, nScales: i32, qmin: f32, qmax: f32): i32 { return quantBlocks<i16>(x, q, nBlocks, blockLen, scales, zps, nScales, qmin, qmax); }
-export function quantize_f32_u16_blocks(x: usize, q: usize, nBlocks: i32, blockLen: i32, scales: usize, zps: usize, nScales: i32, qmin: f32, qmax: f32): i32 { return quantBlocks<u16>(x, q, nBlocks, blockLen, scales, zps, nScales, qmin, qmax); }
+export function quantize_f32_i8_blocks(x: usize, q: usize, rows: i32, rowLen: i32, blockLen: i32, scales: usize, zps: usize, nScales: i32, qmin: f32, qmax: f32): i32 { return quantBlocks<i8>(x, q, rows, rowLen, blockLen, scales, zps, nScales, qmin, qmax); }
+export function quantize_f32_u8_blocks(x: usize, q: usize, rows: i32, rowLen: i32, blockLen: i32, scales: usize, zps: usize, nScales: i32, qmin: f32, qmax: f32): i32 { return quantBlocks<u8>(x, q, rows, rowLen, blockLen, scales, zps, nScales, qmin, qmax); }
+export function quantize_f32_i16_blocks(x: usize, q: usize, rows: i32, rowLen: i32, blockLen: i32, scales: usize, zps: usize, nScales: i32, qmin: f32, qmax: f32): i32 { return quantBlocks<i16>(x, q, rows, rowLen, blockLen, scales, zps, nScales, qmin, qmax); }
+export function quantize_f32_u16_blocks(x: usize, q: usize, rows: i32, rowLen: i32, blockLen: i32, scales: usize, zps: usize, nScales: i32, qmin: f32, qmax: f32): i32 { return quantBlocks<u16>(x, q, rows, rowLen, blockLen, scales, zps, nScales, qmin, qmax); }
 
-export function quantize_f32_i8_cols(x: usize, q: usize, rows: i32, cols: i32, scales: usize, zps: usize, groupRows: i32, qmin: f32, qmax: f32): i32 { return quantCols<i8>(x, q, rows, cols, scales, zps, groupRows, qmin, qmax); }
-export function quantize_f32_u8_cols(x: usize, q: usize, rows: i32, cols: i32, scales: usize, zps: usize, groupRows: i32, qmin: f32, qmax: f32): i32 { return quantCols<u8>(x, q, rows, cols, scales, zps, groupRows, qmin, qmax); }
-export function quantize_f32_i16_cols(x: usize, q: usize, rows: i32, cols: i32, scales: usize, zps: usize, groupRows: i32, qmin: f32, qmax: f32): i32 { return quantCols<i16>(x, q, rows, cols, scales, zps, groupRows, qmin, qmax); }
-export function quantize_f32_u16_cols(x: usize, q: usize, rows: i32, cols: i32, scales: usize, zps: usize, groupRows: i32, qmin: f32, qmax: f32): i32 { return quantCols<u16>(x, q, rows, cols, scales, zps, groupRows, qmin, qmax); }
+export function quantize_f32_i8_cols(x: usize, q: usize, rows: i32, cols: i32, scales: usize, zps: usize, groupRows: i32, sliceRows: i32, qmin: f32, qmax: f32): i32 { return quantCols<i8>(x, q, rows, cols, scales, zps, groupRows, sliceRows, qmin, qmax); }
+export function quantize_f32_u8_cols(x: usize, q: usize, rows: i32, cols: i32, scales: usize, zps: usize, groupRows: i32, sliceRows: i32, qmin: f32, qmax: f32): i32 { return quantCols<u8>(x, q, rows, cols, scales, zps, groupRows, sliceRows, qmin, qmax); }
+export function quantize_f32_i16_cols(x: usize, q: usize, rows: i32, cols: i32, scales: usize, zps: usize, groupRows: i32, sliceRows: i32, qmin: f32, qmax: f32): i32 { return quantCols<i16>(x, q, rows, cols, scales, zps, groupRows, sliceRows, qmin, qmax); }
+export function quantize_f32_u16_cols(x: usize, q: usize, rows: i32, cols: i32, scales: usize, zps: usize, groupRows: i32, sliceRows: i32, qmin: f32, qmax: f32): i32 { return quantCols<u16>(x, q, rows, cols, scales, zps, groupRows, sliceRows, qmin, qmax); }

@@ -60,10 +60,10 @@ async function runQuant(opts: SuiteOptions): Promise<BenchRow[]> {
     for (const [mode, p] of modes) {
       const refQ = mode === 'per-tensor'
         ? () => quantizeRun(x, 0, qRef, 0, n, scale, 0, -128, 127)
-        : () => quantizeBlocks(x, qRef, R, COLS, chScales, chZps, R, -128, 127);
+        : () => quantizeBlocks(x, qRef, R, COLS, COLS, chScales, chZps, R, -128, 127);
       const refDQ = mode === 'per-tensor'
         ? () => dequantizeRun(qRef, 0, yRef, 0, n, scale, 0)
-        : () => dequantizeBlocks(qRef, yRef, R, COLS, chScales, chZps, R);
+        : () => dequantizeBlocks(qRef, yRef, R, COLS, COLS, chScales, chZps, R);
       // verify before timing
       quantizeTensor(xt, p, qt);
       refQ();

@@ -9,7 +9,7 @@
  * Counts are float64 (re-binning splits a bin's count in proportion to its overlap with the
  * new bins, eq. 24, so they become fractional).
  */
-import { accumulateHistogram, type StagedBatch } from './kernels.js';
+import { accumulateHistogram, groupLength, type StagedBatch } from './kernels.js';
 
 const F32_MAX = 3.4028234663852886e38;
 
@@ -61,8 +61,7 @@ export class GroupHistograms {
     }
     this.started = true;
     accumulateHistogram(b, this.lo, this.invw, this.bins, this.absolute, this.counts, this.zeros);
-    const n = b.len;
-    for (let g = 0; g < this.groups; g++) this.total[g]! += n;
+    for (let g = 0; g < this.groups; g++) this.total[g]! += groupLength(b, g); // a ragged last block has fewer
   }
 
   private setRange(g: number, l: number, h: number): void {

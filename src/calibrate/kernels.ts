@@ -1,61 +1,63 @@
 /**
  * Host wrappers for the calibration kernels (assembly/calibrate/). They move one batch into wasm
  * memory in group-major order, and call the range, histogram and Q/DQ-error kernels on it.
+ * Groups are runs of varying length (a ragged last block is shorter), described by a table of
+ * start offsets staged with the batch (docs/quantization.md eq. 52).
  * Every view on wasm memory is re-derived after an allocation (memory.grow detaches them).
  */
 import { NaNInputError } from '../errors.js';
 import { rt } from '../runtime/wasm.js';
-import type { GroupLayout } from './layout.js';
+import { callerIndex, type GroupLayout } from './layout.js';
 
-/** A batch resident in wasm memory, group-major: groups × len float32 at `offset`. */
+/** A batch resident in wasm memory, group-major, with its start table. */
 export interface StagedBatch {
+  /** Byte offset of the float32 data: group g is elements [groupStarts[g], groupStarts[g+1]). */
   readonly offset: number;
   readonly groups: number;
-  readonly len: number;
+  /** Byte offset of the int32[groups + 1] start table in wasm memory (what the kernels read). */
+  readonly starts: number;
+  /** The same table on the host. */
+  readonly groupStarts: Int32Array;
+}
+
+/** Elements of group g in a staged batch. */
+export function groupLength(b: StagedBatch, g: number): number {
+  return b.groupStarts[g + 1]! - b.groupStarts[g]!;
 }
 
 /**
- * Copy x into wasm memory once, gathered group-major (cal_permute_f32 when the groups are
- * strided). Returns the staged batch; the caller owns it and must `releaseBatch` it.
+ * Copy x into wasm memory once, gathered group-major (cal_permute_f32 / cal_permute_blocks_f32
+ * when the groups are strided), followed by its start table, in one allocation. The caller owns
+ * the batch and must `releaseBatch` it.
  */
 export function stageBatch(x: ArrayLike<number>, layout: GroupLayout): StagedBatch {
   const { kernels, mem } = rt();
-  const n = layout.size;
-  const off = mem.alloc(n * 4);
-  if (layout.permute === null) {
-    mem.f32(off, n).set(x);
-    return { offset: off, groups: layout.groups, len: layout.len };
-  }
+  const n = layout.size, table = layout.starts;
+  const off = mem.alloc(4 * n + 4 * table.length);
+  const batch: StagedBatch = { offset: off, groups: layout.groups, starts: off + 4 * n, groupStarts: table };
   let tmp = 0;
   try {
+    mem.i32(batch.starts, table.length).set(table);
+    const p = layout.gather;
+    if (p === null) {
+      mem.f32(off, n).set(x);
+      return batch;
+    }
     tmp = mem.alloc(n * 4);
     mem.f32(tmp, n).set(x);
-    const p = layout.permute;
-    kernels.cal_permute_f32(tmp, off, p.slabs, p.rows, p.cols, p.run);
+    if (p.kind === 'axis') kernels.cal_permute_f32(tmp, off, p.slabs, p.rows, p.cols, p.run);
+    else kernels.cal_permute_blocks_f32(tmp, off, p.outer, p.dim, p.inner, p.blockSize);
   } catch (e) {
     mem.release(off);
     throw e;
   } finally {
     if (tmp) mem.release(tmp);
   }
-  return { offset: off, groups: layout.groups, len: layout.len };
+  return batch;
 }
 
 export function releaseBatch(b: StagedBatch): void {
   rt().mem.release(b.offset);
-}
-
-/** Map a group-major flat index back to the caller's flat index (for NaN error messages). */
-function callerIndex(layout: GroupLayout, gm: number): number {
-  if (layout.permute === null) return gm;
-  const { slabs, rows, cols, run } = layout.permute;
-  const slab = rows * cols * run;
-  const s = Math.floor(gm / slab);
-  let rem = gm - s * slab;
-  const k = rem % run; rem = (rem - k) / run;
-  const r = rem % rows; const c = (rem - r) / rows;
-  void slabs;
-  return s * slab + (r * cols + c) * run + k;
 }
 
 /**
@@ -68,7 +70,7 @@ export function batchRange(b: StagedBatch, layout: GroupLayout, argument = 'x'):
   try {
     const v = mem.f32(out, 2 * b.groups);
     for (let g = 0; g < b.groups; g++) { v[2 * g] = Infinity; v[2 * g + 1] = -Infinity; }
-    const nan = kernels.cal_minmax_rows_f32(b.offset, b.groups, b.len, out);
+    const nan = kernels.cal_minmax_rows_f32(b.offset, b.groups, b.starts, out);
     if (nan >= 0) throw new NaNInputError(argument, callerIndex(layout, nan));
     const r = mem.f32(out, 2 * b.groups);
     const min = new Float32Array(b.groups), max = new Float32Array(b.groups);
@@ -101,7 +103,8 @@ export function accumulateHistogram(b: StagedBatch, lo: Float32Array, invw: Floa
       mem.f32(params, ng).set(lo.subarray(g0, g0 + ng));
       mem.f32(params + 4 * chunk, ng).set(invw.subarray(g0, g0 + ng));
       mem.i32(params + 8 * chunk, ng).fill(0);
-      kernels.cal_histogram_rows_f32(b.offset + 4 * g0 * b.len, ng, b.len, params, params + 4 * chunk, nbins, absolute ? 1 : 0, scratch, params + 8 * chunk);
+      // the start table holds offsets from the batch's first element, so a chunk starts at entry g0
+      kernels.cal_histogram_rows_f32(b.offset, ng, b.starts + 4 * g0, params, params + 4 * chunk, nbins, absolute ? 1 : 0, scratch, params + 8 * chunk);
       const z = mem.i32(params + 8 * chunk, ng);
       for (let g = 0; g < ng; g++) zeros[g0 + g]! += z[g]!;
       const c = mem.i32(scratch, ng * nbins * 4);
@@ -131,7 +134,7 @@ export function qdqSquaredError(batches: readonly StagedBatch[], scales: Float32
     mem.f32(params, groups).set(scales);
     mem.f32(params + 4 * groups, groups).set(zps);
     new Float64Array(mem.memory.buffer, out, groups).fill(0);
-    for (const b of batches) kernels.cal_qdq_sqerr_rows_f32(b.offset, groups, b.len, params, params + 4 * groups, qmin, qmax, out);
+    for (const b of batches) kernels.cal_qdq_sqerr_rows_f32(b.offset, groups, b.starts, params, params + 4 * groups, qmin, qmax, out);
     err.set(new Float64Array(mem.memory.buffer, out, groups));
   } finally {
     mem.release(out);

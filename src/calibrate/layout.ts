@@ -1,19 +1,28 @@
 /**
  * Calibration groups: which elements share one (scale, zero point), and how a batch is gathered
- * into group-major order for the kernels (docs/quantization.md eq. 22).
+ * into group-major order for the kernels (docs/quantization.md eq. 22, 50, 52).
  *
  * ONNX granularities, with x viewed as [A, C, I] around `axis` (A = product of the dims before,
  * C = shape[axis], I = product of the dims after):
  *   per tensor  1 group of A·C·I elements;
  *   per axis    C groups (channels), each of A·I elements per batch;
- *   blocked     A·(C/B)·I groups (the scale tensor is x's shape with C replaced by C/B, flattened
- *               row-major), each of B elements; B must divide C.
- * After `cal_permute_f32` every group's elements of a batch are one contiguous run of `len`.
+ *   blocked     A·⌈C/B⌉·I groups (the scale tensor is x's shape with C replaced by ⌈C/B⌉,
+ *               flattened row-major), each of B elements, except that the last block along
+ *               the axis holds C − (⌈C/B⌉ − 1)·B when B does not divide C (eq. 50).
+ * After gathering (`cal_permute_f32` per axis, `cal_permute_blocks_f32` per block) group g of a
+ * batch is the contiguous run [starts[g], starts[g+1]) of the staged batch, groups in scale
+ * order (eq. 52).
  */
 import { InvalidArgumentError } from '../errors.js';
 import { shapeSize } from '../runtime/tensor.js';
 
 export type GroupGranularity = 'tensor' | 'axis' | 'blocked';
+
+/** How a batch is made group-major: a kernel call's arguments, or null when it already is. */
+export type Gather =
+  | { readonly kind: 'axis'; readonly slabs: number; readonly rows: number; readonly cols: number; readonly run: number }
+  | { readonly kind: 'blocks'; readonly outer: number; readonly dim: number; readonly inner: number; readonly blockSize: number }
+  | null;
 
 export interface GroupLayout {
   readonly granularity: GroupGranularity;
@@ -21,6 +30,8 @@ export interface GroupLayout {
   readonly axis: number;
   /** 0 unless blocked. */
   readonly blockSize: number;
+  /** Blocks along the axis, ⌈dim / blockSize⌉ (0 unless blocked). */
+  readonly blocks: number;
   readonly shape: readonly number[];
   readonly size: number;
   readonly outer: number;
@@ -28,10 +39,16 @@ export interface GroupLayout {
   readonly inner: number;
   /** Number of (scale, zero point) pairs. */
   readonly groups: number;
-  /** Elements of one group in this batch. */
-  readonly len: number;
-  /** Arguments of cal_permute_f32 that make the batch group-major, or null when it already is. */
-  readonly permute: { slabs: number; rows: number; cols: number; run: number } | null;
+  /** groups + 1 element offsets into the staged batch: group g is [starts[g], starts[g+1]) (eq. 52). */
+  readonly starts: Int32Array;
+  readonly gather: Gather;
+}
+
+/** Offsets of `groups` consecutive runs whose lengths are length(g). */
+function runStarts(groups: number, length: (g: number) => number): Int32Array {
+  const starts = new Int32Array(groups + 1);
+  for (let g = 0; g < groups; g++) starts[g + 1] = starts[g]! + length(g);
+  return starts;
 }
 
 /** Validate `shape` against x's length and the observer's axis / blockSize, and describe the groups. */
@@ -42,7 +59,10 @@ export function groupLayout(length: number, shape: readonly number[], axis: numb
   }
   if (size === 0) throw new InvalidArgumentError('x', 'is empty; observe at least one element');
   if (axis === undefined) {
-    return { granularity: 'tensor', axis: -1, blockSize: 0, shape: [...shape], size, outer: 1, dim: size, inner: 1, groups: 1, len: size, permute: null };
+    return {
+      granularity: 'tensor', axis: -1, blockSize: 0, blocks: 0, shape: [...shape], size, outer: 1, dim: size, inner: 1, groups: 1,
+      starts: Int32Array.of(0, size), gather: null,
+    };
   }
   const rank = shape.length;
   if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
@@ -56,18 +76,22 @@ export function groupLayout(length: number, shape: readonly number[], axis: numb
   for (let k = 0; k < ax; k++) outer *= shape[k]!;
   for (let k = ax + 1; k < rank; k++) inner *= shape[k]!;
   if (blockSize === undefined) {
+    const len = outer * inner;
     return {
-      granularity: 'axis', axis: ax, blockSize: 0, shape: [...shape], size, outer, dim, inner, groups: dim, len: outer * inner,
-      permute: outer === 1 ? null : { slabs: 1, rows: outer, cols: dim, run: inner },
+      granularity: 'axis', axis: ax, blockSize: 0, blocks: 0, shape: [...shape], size, outer, dim, inner, groups: dim,
+      starts: runStarts(dim, () => len),
+      gather: outer === 1 ? null : { kind: 'axis', slabs: 1, rows: outer, cols: dim, run: inner },
     };
   }
-  if (dim % blockSize !== 0) {
-    throw new InvalidArgumentError('blockSize', `${blockSize} does not divide shape[${ax}] = ${dim}; choose a block size that divides the axis`);
+  if (!Number.isSafeInteger(blockSize) || blockSize < 1) {
+    throw new InvalidArgumentError('blockSize', `must be a positive integer (elements per block along the axis), got ${String(blockSize)}`);
   }
-  const nb = dim / blockSize;
+  const nb = Math.ceil(dim / blockSize); // eq. 50
+  const blockLength = (j: number) => Math.min(blockSize, dim - j * blockSize);
   return {
-    granularity: 'blocked', axis: ax, blockSize, shape: [...shape], size, outer, dim, inner, groups: outer * nb * inner, len: blockSize,
-    permute: inner === 1 ? null : { slabs: outer * nb, rows: blockSize, cols: inner, run: 1 },
+    granularity: 'blocked', axis: ax, blockSize, blocks: nb, shape: [...shape], size, outer, dim, inner, groups: outer * nb * inner,
+    starts: runStarts(outer * nb * inner, (g) => blockLength(Math.floor(g / inner) % nb)),
+    gather: inner === 1 ? null : { kind: 'blocks', outer, dim, inner, blockSize: Math.min(blockSize, dim) },
   };
 }
 
@@ -88,16 +112,25 @@ export function checkSameGroups(first: GroupLayout, next: GroupLayout): void {
   }
 }
 
-/** Group index of every element in the caller's (row-major) layout: the host-side twin of the permutation. */
-export function groupIndexOf(layout: GroupLayout): (flat: number) => number {
-  const { granularity, dim, inner, blockSize } = layout;
-  if (granularity === 'tensor') return () => 0;
-  if (granularity === 'axis') return (e) => Math.floor(e / inner) % dim;
-  const nb = dim / blockSize;
-  return (e) => {
-    const i = e % inner;
-    const ac = (e - i) / inner;
-    const c = ac % dim, a = (ac - c) / dim;
-    return (a * nb + Math.floor(c / blockSize)) * inner + i;
-  };
+/** The group holding staged element gm: the last g with starts[g] ≤ gm (groups are never empty). */
+function groupOf(starts: Int32Array, gm: number): number {
+  let lo = 0, hi = starts.length - 2;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= gm) lo = mid; else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** Map an index into the staged (group-major) batch back to the caller's flat index (for error messages). */
+export function callerIndex(layout: GroupLayout, gm: number): number {
+  if (layout.granularity === 'tensor') return gm;
+  const g = groupOf(layout.starts, gm), k = gm - layout.starts[g]!;
+  const { dim, inner } = layout;
+  if (layout.granularity === 'axis') { // group = channel g, element k = a·I + i
+    const i = k % inner, a = (k - i) / inner;
+    return (a * dim + g) * inner + i;
+  }
+  const i = g % inner, aj = (g - i) / inner, j = aj % layout.blocks, a = (aj - j) / layout.blocks;
+  return (a * dim + j * layout.blockSize + k) * inner + i;
 }

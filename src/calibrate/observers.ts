@@ -31,7 +31,7 @@ export interface ObserverOptions {
   narrowRange?: boolean;
   /** Per-axis (per-channel) parameters along this axis; negative counts from the end. */
   axis?: number;
-  /** Per-block parameters: blocks of this many elements along `axis` (must divide shape[axis]). */
+  /** Per-block parameters: blocks of this many elements along `axis`; ⌈shape[axis] / blockSize⌉ blocks, the last one shorter when it does not divide (eq. 50). */
   blockSize?: number;
   /** Progress reports (observe calls; search steps inside qparams()). */
   onProgress?: (p: ObserverProgress) => void;
@@ -77,8 +77,8 @@ export abstract class Observer {
       throw new InvalidArgumentError('options.axis', `must be an integer (negative counts from the end), got ${String(options.axis)}`);
     }
     if (options.blockSize !== undefined) {
-      if (typeof options.blockSize !== 'number' || !Number.isInteger(options.blockSize) || options.blockSize <= 0) {
-        throw new InvalidArgumentError('options.blockSize', `must be a positive integer, got ${String(options.blockSize)}`);
+      if (typeof options.blockSize !== 'number' || !Number.isSafeInteger(options.blockSize) || options.blockSize < 1) {
+        throw new InvalidArgumentError('options.blockSize', `must be a positive integer (elements per block along the axis), got ${String(options.blockSize)}`);
       }
       if (options.axis === undefined) throw new InvalidArgumentError('options.axis', 'blocked quantization needs the axis the blocks run along (e.g. axis: -1 with blockSize: 32)');
     }

@@ -39,15 +39,21 @@ export const DEFAULT_SCHEMES: Scheme[] = [
   { name: 'int2 group-32 symmetric', qtype: 'int2', granularity: 'group32', symmetric: true },
 ];
 
-/** min and max over consecutive runs of `run` elements. */
-function runRanges(x: Float32Array, run: number): { min: Float32Array; max: Float32Array } {
-  const count = Math.ceil(x.length / run);
-  const min = new Float32Array(count), max = new Float32Array(count);
-  for (let r = 0; r < count; r++) {
-    let lo = Infinity, hi = -Infinity;
-    const end = Math.min(x.length, (r + 1) * run);
-    for (let i = r * run; i < end; i++) { const v = x[i]!; if (v < lo) lo = v; if (v > hi) hi = v; }
-    min[r] = lo; max[r] = hi;
+/**
+ * min and max of each block of `block` consecutive elements along the rows of a rows × cols
+ * matrix, row-major: ⌈cols/block⌉ per row, the last one shorter when block does not divide cols
+ * (the ONNX blocked scale layout along axis 1, eq. 50).
+ */
+function rowBlockRanges(x: Float32Array, rows: number, cols: number, block: number): { min: Float32Array; max: Float32Array } {
+  const perRow = Math.ceil(cols / block);
+  const min = new Float32Array(rows * perRow), max = new Float32Array(rows * perRow);
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < perRow; j++) {
+      let lo = Infinity, hi = -Infinity;
+      const end = r * cols + Math.min(cols, (j + 1) * block);
+      for (let i = r * cols + j * block; i < end; i++) { const v = x[i]!; if (v < lo) lo = v; if (v > hi) hi = v; }
+      min[r * perRow + j] = lo; max[r * perRow + j] = hi;
+    }
   }
   return { min, max };
 }
@@ -55,16 +61,15 @@ function runRanges(x: Float32Array, run: number): { min: Float32Array; max: Floa
 export function paramsFor(x: Float32Array, rows: number, cols: number, s: Scheme): QParams {
   const opts = { qtype: s.qtype, symmetric: s.symmetric };
   if (s.granularity === 'tensor') {
-    const { min, max } = runRanges(x, x.length);
+    const { min, max } = rowBlockRanges(x, 1, x.length, x.length);
     return qparamsFromRange(min[0]!, max[0]!, opts);
   }
   if (s.granularity === 'channel') {
-    const { min, max } = runRanges(x, cols);
+    const { min, max } = rowBlockRanges(x, rows, cols, cols);
     return qparamsFromRange(min, max, { ...opts, axis: 0 });
   }
-  if (cols % 32 !== 0) throw new Error(`group-32 needs cols divisible by 32, got ${cols}`);
-  const { min, max } = runRanges(x, 32); // rows × cols/32 groups, row-major = ONNX blocked scale layout
-  return { ...qparamsFromRange(min, max, { ...opts, axis: 1 }), axis: 1, blockSize: 32 };
+  const { min, max } = rowBlockRanges(x, rows, cols, 32); // rows × ⌈cols/32⌉ groups, row-major
+  return qparamsFromRange(min, max, { ...opts, axis: 1, blockSize: 32 });
 }
 
 export function quantReport(x: Float32Array, rows: number, cols: number, schemes = DEFAULT_SCHEMES): ReportRow[] {

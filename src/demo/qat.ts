@@ -9,7 +9,7 @@
  */
 import { fakeQuantize, lsqGradients, type QParams } from '../index.js';
 import { cloneMlp, train, type Mlp, type TrainHooks } from './mlp.js';
-import { INT4_GROUP, int4WeightParams, padColumns, transpose } from './schemes.js';
+import { INT4_GROUP, int4WeightParams, transpose } from './schemes.js';
 import type { Rng } from '../data/random.js';
 
 export interface QatOptions {
@@ -34,10 +34,9 @@ export interface QatResult {
   trainAcc: number;
 }
 
-/** Per-row, per-group-of-32 dynamic int8 fake quantization of a layer input in place (public fakeQuantize). */
+/** Per-row, per-group-of-32 dynamic int8 fake quantization of a layer input in place (public fakeQuantize; the last group of a row may be short). */
 function fakeQuantizeActivations(X: Float32Array, M: number, K: number): void {
-  const Kp = Math.ceil(K / INT4_GROUP) * INT4_GROUP;
-  const groups = Kp / INT4_GROUP;
+  const groups = Math.ceil(K / INT4_GROUP);
   const scale = new Float32Array(M * groups);
   for (let m = 0; m < M; m++) {
     for (let g = 0; g < groups; g++) {
@@ -46,49 +45,43 @@ function fakeQuantizeActivations(X: Float32Array, M: number, K: number): void {
       scale[m * groups + g] = a > 0 ? Math.fround(a / 127) : 1;
     }
   }
-  const Xp = padColumns(X.subarray(0, M * K), M, K, Kp);
-  const q = fakeQuantize(Xp, [M, Kp], { qtype: 'int8', scale, zeroPoint: 0, axis: 1, blockSize: INT4_GROUP });
-  if (Kp === K) X.set(q);
-  else for (let m = 0; m < M; m++) X.set(q.subarray(m * Kp, m * Kp + K), m * K);
+  X.set(fakeQuantize(X.subarray(0, M * K), [M, K], { qtype: 'int8', scale, zeroPoint: 0, axis: 1, blockSize: INT4_GROUP }));
 }
+
+/**
+ * LSQ's gradient scale (eq. 32) with N = the group size for every group, the short last group of
+ * a row included, so that every scale of a layer learns at the same rate.
+ */
+const LSQ_GRADIENT_SCALE = 1 / Math.sqrt(INT4_GROUP * 7);
 
 export function qatW4A8(float: Mlp, images: Float32Array, labels: Uint8Array, count: number, o: QatOptions): QatResult {
   const model = cloneMlp(float);
   const L = model.layers;
-  const geo = L.map((l) => {
-    const Kp = Math.ceil(l.K / INT4_GROUP) * INT4_GROUP;
-    return { Kp, groups: Kp / INT4_GROUP };
-  });
+  const groupsOf = L.map((l) => Math.ceil(l.K / INT4_GROUP));
   // LSQ init from the MSE range setting (the best PTQ starting point)
   const theta = L.map((l) => {
     const p = int4WeightParams(transpose(l.w, l.K, l.N), l.N, l.K, 'mse');
     return Float32Array.from(p.scale as Float32Array, Math.log);
   });
   const gTheta = L.map((_, i) => new Float32Array(theta[i]!.length));
-  const padded = L.map((l, i) => new Float32Array(geo[i]!.Kp * l.N));
-  const pT: QParams[] = L.map((l, i) => ({ qtype: 'int4', scale: new Float32Array(geo[i]!.groups * l.N), zeroPoint: 0, axis: 0, blockSize: INT4_GROUP }));
-  const gPad = L.map((l, i) => new Float32Array(geo[i]!.Kp * l.N));
+  const pT: QParams[] = L.map((l, i) => ({ qtype: 'int4', scale: new Float32Array(groupsOf[i]! * l.N), zeroPoint: 0, axis: 0, blockSize: INT4_GROUP }));
   const hooks: TrainHooks = {
     weights(i) {
-      const l = L[i]!, { groups, Kp } = geo[i]!;
-      // the master weights are input-major K×N, zero-padded to Kp rows: groups of 32 run along
-      // axis 0, so the block scale tensor is [groups, N] row-major
+      const l = L[i]!, groups = groupsOf[i]!;
+      // the master weights are input-major K×N: groups of 32 run along axis 0 (the last one may
+      // be short), so the block scale tensor is [groups, N] row-major
       const sT = pT[i]!.scale as Float32Array, th = theta[i]!;
       for (let n = 0; n < l.N; n++) for (let g = 0; g < groups; g++) sT[g * l.N + n] = Math.exp(th[n * groups + g]!);
-      const wp = padded[i]!;
-      wp.set(l.w);
-      return fakeQuantize(wp, [Kp, l.N], pT[i]!).subarray(0, l.K * l.N);
+      return fakeQuantize(l.w, [l.K, l.N], pT[i]!);
     },
     input(_i, X, M, K) { fakeQuantizeActivations(X, M, K); },
     weightGrad(i, g) {
-      const l = L[i]!, { groups, Kp } = geo[i]!;
-      const gp = gPad[i]!;
-      gp.set(g);
-      const r = lsqGradients(padded[i]!, gp, pT[i]!, { shape: [Kp, l.N], gradientScale: 'lsq' });
+      const l = L[i]!, groups = groupsOf[i]!;
+      const r = lsqGradients(l.w, g, pT[i]!, { shape: [l.K, l.N], gradientScale: LSQ_GRADIENT_SCALE });
       // chain rule through s = exp(θ), back to the [N, groups] layout of θ
       const gTh = gTheta[i]!, sT = pT[i]!.scale as Float32Array;
       for (let n = 0; n < l.N; n++) for (let gi = 0; gi < groups; gi++) gTh[n * groups + gi] = r.gradScale[gi * l.N + n]! * sT[gi * l.N + n]!;
-      return r.gradX.subarray(0, l.K * l.N);
+      return r.gradX;
     },
   };
   const r = train(model, images, labels, count, {
@@ -96,11 +89,8 @@ export function qatW4A8(float: Mlp, images: Float32Array, labels: Uint8Array, co
     extraParams: { params: theta, grads: gTheta, lr: o.scaleLr },
     onStep: o.onStep, onEpoch: o.onEpoch,
   });
-  const params: QParams[] = L.map((_, i) => {
-    const { groups } = geo[i]!;
-    return {
-      qtype: 'int4', scale: Float32Array.from(theta[i]!, Math.exp), zeroPoint: new Int32Array(L[i]!.N * groups), axis: 1, blockSize: INT4_GROUP,
-    };
-  });
+  const params: QParams[] = L.map((_, i) => ({
+    qtype: 'int4', scale: Float32Array.from(theta[i]!, Math.exp), zeroPoint: new Int32Array(L[i]!.N * groupsOf[i]!), axis: 1, blockSize: INT4_GROUP,
+  }));
   return { model, params, ...r };
 }

@@ -112,22 +112,6 @@ function dynamicParams(X: Float32Array, M: number, K: number, group: number | un
     : qparamsFromRange(lo, hi, { qtype: 'int8', symmetric: true, narrowRange: true, axis: 1, blockSize: group });
 }
 
-/** Zero-pad the columns of an R×C matrix to Cp. */
-export function padColumns(a: Float32Array, R: number, C: number, Cp: number): Float32Array {
-  if (Cp === C) return a;
-  const out = new Float32Array(R * Cp);
-  for (let r = 0; r < R; r++) out.set(a.subarray(r * C, (r + 1) * C), r * Cp);
-  return out;
-}
-
-/** Drop padding columns: R×Cp → R×C. */
-export function unpadColumns(a: Float32Array, R: number, Cp: number, C: number): Float32Array {
-  if (Cp === C) return a;
-  const out = new Float32Array(R * C);
-  for (let r = 0; r < R; r++) out.set(a.subarray(r * Cp, r * Cp + C), r * C);
-  return out;
-}
-
 /** W8A8 through QuantizedLinear (max-abs weights, dynamic per-row activations). */
 export function w8a8Dynamic(wNK: Float32Array, b: Float32Array, N: number, K: number): IntLayer {
   const ql = QuantizedLinear.fromFloat32(wNK, N, K, { weightType: 'int8', bias: b });
@@ -153,16 +137,14 @@ function rowRanges(w: Float32Array, N: number, K: number): [Float32Array, Float3
 }
 
 /**
- * int4 group-32 parameters for N×K weights from an observer. The observers (like quantize())
- * require the block size to divide K, while PackedInt4Matrix allows a ragged last group: K is
- * zero-padded to a multiple of 32 for the observer (zeros widen no symmetric range and
- * quantize exactly to 0, so the parameters equal those of the ragged group).
+ * int4 group-32 parameters for N×K weights from an observer: blocks of `group` along K, the last
+ * one of a row shorter when `group` does not divide K (as ONNX blocked quantization, and as
+ * PackedInt4Matrix stores it).
  */
 export function int4WeightParams(wNK: Float32Array, N: number, K: number, method: RangeMethod, group = INT4_GROUP): QParams {
-  const Kp = Math.ceil(K / group) * group;
   const obs = makeObserver(method, { qtype: 'int4', symmetric: true, axis: 1, blockSize: group });
   try {
-    obs.observe(padColumns(wNK, N, K, Kp), [N, Kp]);
+    obs.observe(wNK, [N, K]);
     return obs.qparams();
   } finally {
     obs.dispose();
@@ -170,28 +152,23 @@ export function int4WeightParams(wNK: Float32Array, N: number, K: number, method
 }
 
 /**
- * W4A8: int4 weights in groups of pW.blockSize (default 32) along K (scale: N × groups, zero
- * points 0), through QuantizedLinear (which takes the ragged last group as it is). The simulation
- * pads K to whole groups, as the kernel does.
+ * W4A8: int4 weights in groups of pW.blockSize (default 32) along K (scale: N × ⌈K/G⌉, zero
+ * points 0; the last group of a row may be short), through QuantizedLinear. The simulation
+ * quantizes activations in the same groups along K, as the kernel does.
  */
 export function w4a8(wNK: Float32Array, b: Float32Array, N: number, K: number, pW: QParams): IntLayer {
   const G = pW.blockSize ?? INT4_GROUP;
-  const Kp = Math.ceil(K / G) * G;
-  const groups = Kp / G;
+  const groups = Math.ceil(K / G);
   const p: QParams = { ...pW, blockSize: G };
-  const wDeqPad = dequantize(quantize(padColumns(wNK, N, K, Kp), [N, Kp], p), [N, Kp], p);
+  const wDeq = dequantize(quantize(wNK, [N, K], p), [N, K], p);
   const ql = QuantizedLinear.fromFloat32(wNK, N, K, { weightType: 'int4', weightParams: p, bias: b });
   return {
     K, N,
     weightBytes: N * Math.ceil(K / 2) + 4 * N * groups,
-    dequantizedWeights: unpadColumns(wDeqPad, N, Kp, K),
+    dequantizedWeights: wDeq,
     forwardBatch: (X, M) => ql.forwardBatch(X, M),
     forward: (x) => ql.forward(x),
-    simulate: (X, M) => {
-      const Xp = padColumns(X, M, K, Kp);
-      const Xq = fakeQuantize(Xp, [M, Kp], dynamicParams(Xp, M, Kp, G));
-      return floatLinear(Xq, M, wDeqPad, b, N, Kp);
-    },
+    simulate: (X, M) => floatLinear(fakeQuantize(X, [M, K], dynamicParams(X, M, K, G)), M, wDeq, b, N, K),
     dispose: () => ql.dispose(),
   };
 }

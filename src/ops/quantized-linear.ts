@@ -22,9 +22,9 @@
  *   weights  default: groups of `groupSize` (32) along K, `symmetric` (true) int4 absmax/7.5 or
  *            uint4 min–max (PackedInt4Matrix.quantize).
  *            `weightParams`: int4 or uint4 QParams, axis 1, blockSize = group size (32–256); the
- *            scales are N × ceil(K / blockSize): the last group of a row may be short (unlike
- *            quantize(), which this layer pads for). int4 with zero points is stored as uint4
- *            (q + 8, z + 8: the same real values).
+ *            scales are N × ceil(K / blockSize): the last group of a row may be short, as in
+ *            quantize() (eq. 50). int4 with zero points is stored as uint4 (q + 8, z + 8: the
+ *            same real values).
  *   inputs   always dynamic: the W4A8 kernel quantizes each token per group to int8 (eq. 43), so
  *            `inputParams` is rejected.
  *   output   the kernel's float32 result, then + bias[n] in float32.
@@ -404,25 +404,15 @@ function buildInt4(w: Float32Array, N: number, K: number, options: QuantizedLine
     throw new InvalidArgumentError('weightParams.scale', `must be a Float32Array of N·ceil(K/blockSize) = ${N}·${groups} = ${N * groups} group scales`);
   }
   assertLength('weightParams.scale', scale, N * groups, `N·ceil(K/blockSize) = ${N}·${groups}`);
-  // Validate (scales > 0, zero points in range) and quantize on K padded to whole groups: the
-  // padding columns are zeros and are dropped, so each code is exactly eq. 2 with its group's
-  // parameters, ragged last group included.
-  const Kp = groups * G;
-  const rp = resolveParams(p, [N, Kp], 'weightParams');
+  // Validate (scales > 0, zero points in range) and quantize: each code is eq. 2 with its group's
+  // parameters, the ragged last group of a row included (blocked along K, eq. 50).
+  const rp = resolveParams(p, [N, K], 'weightParams');
   assertFiniteWeights(w);
-  let wp = w;
-  if (Kp !== K) {
-    wp = new Float32Array(N * Kp);
-    for (let n = 0; n < N; n++) wp.set(w.subarray(n * K, (n + 1) * K), n * Kp);
-  }
-  const qp = quantize(wp, [N, Kp], p) as Int8Array | Uint8Array;
+  const qp = quantize(w, [N, K], p) as Int8Array | Uint8Array;
   const zps = rp.zeroPoint;
   const signed = rp.info.signed && zps.every((z) => z === 0);
   const shift = rp.info.signed ? 8 : 0; // int4 with zero points: q + 8, z + 8 (uint4, same real values)
-  const q = signed ? new Int8Array(N * K) : new Uint8Array(N * K);
-  for (let n = 0; n < N; n++) {
-    for (let k = 0; k < K; k++) q[n * K + k] = qp[n * Kp + k]! + (signed ? 0 : shift);
-  }
+  const q = signed ? (qp as Int8Array) : shift ? Uint8Array.from(qp, (v) => v + shift) : (qp as Uint8Array);
   const zeroPoints = signed ? undefined : Uint8Array.from(zps, (z) => z + shift);
   return PackedInt4Matrix.from(q, N, K, { groupSize: G, scales: scale, zeroPoints, signed });
 }

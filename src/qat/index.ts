@@ -64,12 +64,12 @@ function prepare(x: unknown, gradOut: unknown, p: QParams, options: FakeQuantize
     if (Number.isNaN(x[i]!)) throw new NaNInputError('x', i);
     if (Number.isNaN(gradOut[i]!)) throw new NaNInputError('gradOut', i);
   }
-  const { granularity, dim, inner, blockSize } = rp;
+  const { granularity, dim, inner, blockSize, blocks: nb } = rp;
   let group: (e: number) => number;
   if (granularity === 'tensor') group = () => 0;
   else if (granularity === 'axis') group = (e) => Math.floor(e / inner) % dim;
   else {
-    const nb = dim / blockSize;
+    // eq. 4 with ⌈dim/blockSize⌉ blocks (eq. 50): the last block along the axis may be shorter
     group = (e) => {
       const i = e % inner, ac = (e - i) / inner, c = ac % dim, a = (ac - c) / dim;
       return (a * nb + Math.floor(c / blockSize)) * inner + i;
@@ -111,9 +111,11 @@ export function lsqGradients(x: Float32Array, gradOut: Float32Array, p: QParams,
   }
   const gx = new Float32Array(n);
   const ds = new Float64Array(groups), dz = new Float64Array(groups);
+  const members = new Float64Array(groups); // N of eq. 32: a ragged last block has fewer
   for (let e = 0; e < n; e++) {
     const g = group(e), s = scale[g]!, z = zeroPoint[g]!;
     const v = x[e]!, go = gradOut[e]!;
+    members[g]!++;
     if (v < s * (info.qmin - z)) { ds[g]! += go * (info.qmin - z); dz[g]! -= go * s; }
     else if (v > s * (info.qmax - z)) { ds[g]! += go * (info.qmax - z); dz[g]! -= go * s; }
     else {
@@ -122,9 +124,11 @@ export function lsqGradients(x: Float32Array, gradOut: Float32Array, p: QParams,
       gx[e] = go;
     }
   }
-  const perGroup = n / groups;
-  const k = gs === 'lsq' ? 1 / Math.sqrt(perGroup * info.qmax) : gs;
   const gradScale = new Float32Array(groups), gradZeroPoint = new Float32Array(groups);
-  for (let g = 0; g < groups; g++) { gradScale[g] = ds[g]! * k; gradZeroPoint[g] = dz[g]! * k; }
+  for (let g = 0; g < groups; g++) {
+    const k = gs === 'lsq' ? 1 / Math.sqrt(members[g]! * info.qmax) : gs;
+    gradScale[g] = ds[g]! * k;
+    gradZeroPoint[g] = dz[g]! * k;
+  }
   return { gradX: gx, gradScale, gradZeroPoint };
 }

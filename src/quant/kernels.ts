@@ -1,13 +1,15 @@
 /**
  * Dispatch from resolved parameters to the element-wise kernels (assembly/quant/).
  *
- * Every call here works on byte offsets already in wasm memory. The granularity (eq. 4) becomes
- * one kernel call:
+ * Every call here works on byte offsets already in wasm memory. The granularity (eq. 4, 50, 51)
+ * becomes one kernel call:
  *   per tensor                  → *_run    (one scale for all n elements)
- *   per axis, inner > 1         → *_blocks (outer·dim blocks of `inner`, scale index cycling over dim)
+ *   per axis, inner > 1         → *_blocks (outer·dim rows of `inner`, one block per row, scale index cycling over dim)
  *   per axis, last axis         → *_cols   (outer rows of dim columns, one scale row)
- *   blocked, last axis          → *_blocks (one scale per block of blockSize)
- *   blocked, inner > 1          → *_cols   (outer·dim rows of inner columns, a new scale row every blockSize rows)
+ *   blocked, last axis          → *_blocks (outer rows of dim, cut into blocks of blockSize; the last block of a row may be short)
+ *   blocked, inner > 1          → *_cols   (outer·dim rows of inner columns, a new scale row every blockSize rows
+ *                                           and at every slice of dim rows, after a possibly short last block)
+ * A block longer than the axis is passed as min(blockSize, dim): one block of dim.
  */
 import { NaNInputError } from '../errors.js';
 import type {
@@ -63,14 +65,12 @@ export function callQuantLike(f: QFamily, rp: ResolvedParams, pb: ParamBlock | u
   if (rp.size === 0) return -1;
   if (pb === undefined) return f.run(src, dst, rp.size, rp.scale[0]!, rp.zeroPoint[0]!, qmin, qmax);
   if (rp.granularity === 'axis') {
-    if (rp.inner > 1) return f.blocks(src, dst, rp.outer * rp.dim, rp.inner, pb.scales, pb.zps, rp.dim, qmin, qmax);
-    return f.cols(src, dst, rp.outer, rp.dim, pb.scales, pb.zps, rp.outer, qmin, qmax);
+    if (rp.inner > 1) return f.blocks(src, dst, rp.outer * rp.dim, rp.inner, rp.inner, pb.scales, pb.zps, rp.dim, qmin, qmax);
+    return f.cols(src, dst, rp.outer, rp.dim, pb.scales, pb.zps, rp.outer, rp.outer, qmin, qmax);
   }
-  if (rp.inner === 1) {
-    const nBlocks = rp.outer * (rp.dim / rp.blockSize);
-    return f.blocks(src, dst, nBlocks, rp.blockSize, pb.scales, pb.zps, nBlocks, qmin, qmax);
-  }
-  return f.cols(src, dst, rp.outer * rp.dim, rp.inner, pb.scales, pb.zps, rp.blockSize, qmin, qmax);
+  const B = Math.min(rp.blockSize, rp.dim);
+  if (rp.inner === 1) return f.blocks(src, dst, rp.outer, rp.dim, B, pb.scales, pb.zps, rp.scale.length, qmin, qmax);
+  return f.cols(src, dst, rp.outer * rp.dim, rp.inner, pb.scales, pb.zps, B, rp.dim, qmin, qmax);
 }
 
 /** The one dequantize kernel call. */
@@ -78,16 +78,13 @@ export function callDequantize(f: DQFamily, rp: ResolvedParams, pb: ParamBlock |
   if (rp.size === 0) return;
   if (pb === undefined) { f.run(src, dst, rp.size, rp.scale[0]!, rp.zeroPoint[0]!); return; }
   if (rp.granularity === 'axis') {
-    if (rp.inner > 1) f.blocks(src, dst, rp.outer * rp.dim, rp.inner, pb.scales, pb.zps, rp.dim);
-    else f.cols(src, dst, rp.outer, rp.dim, pb.scales, pb.zps, rp.outer);
+    if (rp.inner > 1) f.blocks(src, dst, rp.outer * rp.dim, rp.inner, rp.inner, pb.scales, pb.zps, rp.dim);
+    else f.cols(src, dst, rp.outer, rp.dim, pb.scales, pb.zps, rp.outer, rp.outer);
     return;
   }
-  if (rp.inner === 1) {
-    const nBlocks = rp.outer * (rp.dim / rp.blockSize);
-    f.blocks(src, dst, nBlocks, rp.blockSize, pb.scales, pb.zps, nBlocks);
-  } else {
-    f.cols(src, dst, rp.outer * rp.dim, rp.inner, pb.scales, pb.zps, rp.blockSize);
-  }
+  const B = Math.min(rp.blockSize, rp.dim);
+  if (rp.inner === 1) f.blocks(src, dst, rp.outer, rp.dim, B, pb.scales, pb.zps, rp.scale.length);
+  else f.cols(src, dst, rp.outer * rp.dim, rp.inner, pb.scales, pb.zps, B, rp.dim);
 }
 
 /** Throw NaNInputError when a kernel reported a NaN. */

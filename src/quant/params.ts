@@ -7,9 +7,9 @@
  * - per axis:   `scale` has `shape[axis]` values; `axis` may be negative (counts from the end) and
  *               defaults to 1 as in ONNX;
  * - blocked:    `axis` + `blockSize` (ONNX opset 21): the scale tensor has x's shape with the axis
- *               dimension replaced by `shape[axis] / blockSize`, flattened row-major. intquant
- *               requires `blockSize` to divide `shape[axis]` (ONNX tolerates a ragged last block;
- *               we reject it so a wrong block size cannot pass silently).
+ *               dimension D replaced by ⌈D / blockSize⌉, flattened row-major; element d along the
+ *               axis uses block ⌊d / blockSize⌋, so when blockSize does not divide D the last
+ *               block is shorter (eq. 4, 50). A scale count other than that is an error.
  */
 import { InvalidArgumentError } from '../errors.js';
 import { shapeSize } from '../runtime/tensor.js';
@@ -39,6 +39,8 @@ export interface ResolvedParams {
   readonly axis: number;
   /** 0 unless blocked. */
   readonly blockSize: number;
+  /** Blocks along the axis, ⌈dim / blockSize⌉ (eq. 50); 0 unless blocked. */
+  readonly blocks: number;
   /** The data viewed as [outer, dim, inner] around the axis (1, size, 1 for per tensor). */
   readonly outer: number;
   readonly dim: number;
@@ -111,7 +113,7 @@ export function resolveParams(p: QParams, shape: readonly number[], argument = '
       } else z = checkZeroPoint(zp, info, `${argument}.zeroPoint`);
     }
     return {
-      info, granularity: 'tensor', size, axis: -1, blockSize: 0, outer: 1, dim: size, inner: 1,
+      info, granularity: 'tensor', size, axis: -1, blockSize: 0, blocks: 0, outer: 1, dim: size, inner: 1,
       scale: Float32Array.of(s), zeroPoint: Float32Array.of(z),
     };
   }
@@ -128,23 +130,21 @@ export function resolveParams(p: QParams, shape: readonly number[], argument = '
   for (let k = 0; k < axis; k++) outer *= shape[k]!;
   for (let k = axis + 1; k < rank; k++) inner *= shape[k]!;
 
-  let blockSize = 0;
+  let blockSize = 0, blocks = 0;
   let expected: number;
   if (p.blockSize !== undefined) {
     const b = p.blockSize as unknown;
-    if (typeof b !== 'number' || !Number.isInteger(b) || b <= 0) {
-      throw new InvalidArgumentError(`${argument}.blockSize`, `must be a positive integer, got ${describe(b)}`);
-    }
-    if (dim % b !== 0) {
-      throw new InvalidArgumentError(`${argument}.blockSize`,
-        `${b} does not divide shape[${axis}] = ${dim}; choose a block size that divides the axis (ragged last blocks are rejected)`);
+    if (typeof b !== 'number' || !Number.isSafeInteger(b) || b < 1) {
+      throw new InvalidArgumentError(`${argument}.blockSize`, `must be a positive integer (elements per block along the axis), got ${describe(b)}`);
     }
     blockSize = b;
-    expected = outer * (dim / b) * inner;
+    blocks = Math.ceil(dim / b); // eq. 50: the last block holds the remaining dim − (blocks − 1)·b elements
+    expected = outer * blocks * inner;
     if (scaleIn.length !== expected) {
-      const sshape = shape.map((d, k) => (k === axis ? dim / b : d));
+      const sshape = shape.map((d, k) => (k === axis ? blocks : d));
       throw new InvalidArgumentError(`${argument}.scale`,
-        `blocked scales for shape [${shape.join(', ')}], axis ${axis}, blockSize ${b} must have shape [${sshape.join(', ')}] (${expected} values), got ${scaleIn.length}`);
+        `blocked scales for shape [${shape.join(', ')}], axis ${axis}, blockSize ${b} must have shape [${sshape.join(', ')}] ` +
+        `(⌈${dim}/${b}⌉ = ${blocks} blocks along the axis, ${expected} values), got ${scaleIn.length}`);
     }
   } else {
     expected = dim;
@@ -169,5 +169,5 @@ export function resolveParams(p: QParams, shape: readonly number[], argument = '
       zeroPoint.fill(checkZeroPoint(zp, info, `${argument}.zeroPoint`));
     }
   }
-  return { info, granularity: blockSize ? 'blocked' : 'axis', size, axis, blockSize, outer, dim, inner, scale, zeroPoint };
+  return { info, granularity: blockSize ? 'blocked' : 'axis', size, axis, blockSize, blocks, outer, dim, inner, scale, zeroPoint };
 }

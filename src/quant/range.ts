@@ -18,13 +18,36 @@ export interface RangeOptions {
   narrowRange?: boolean;
   /** With per-channel (array) min/max: the axis to put in the returned QParams. */
   axis?: number;
-  /** With per-block (array) min/max: the block size to put in the returned QParams. */
+  /** With per-block (array) min/max: the block size to put in the returned QParams (a positive integer; need not divide the axis). */
   blockSize?: number;
 }
 
 const SMALLEST_F32 = 2 ** -149;
+const LARGEST_F32 = 3.4028234663852886e38;
 
-/** One (scale, zero point) from one range (eq. 7). lo ≤ 0 ≤ hi, finite. */
+const f32Bits = new Float32Array(1), f32Int = new Int32Array(f32Bits.buffer);
+/** The float32 just below a positive, finite float32. */
+function nextDownF32(v: number): number {
+  f32Bits[0] = v;
+  f32Int[0] = f32Int[0]! - 1;
+  return f32Bits[0]!;
+}
+
+/**
+ * eq. 53: keep every code of the type finite. With k = max(z − q_min, q_max − z), the extreme
+ * code dequantizes to ±f32(s·k); when that overflows float32 (ranges within a step of ±3.4e38),
+ * s becomes the largest float32 with f32(s·k) finite, so values past the grid's ends saturate
+ * there (within one step of the range) instead of dequantizing to ±Infinity.
+ */
+function finiteGridScale(scale: number, zeroPoint: number, info: QTypeInfo): number {
+  const k = Math.max(zeroPoint - info.qmin, info.qmax - zeroPoint);
+  if (Number.isFinite(Math.fround(scale * k))) return scale; // s·k is exact in double: f32 bits × ≤ 17-bit k
+  let s = Math.fround(LARGEST_F32 / k);
+  while (!Number.isFinite(Math.fround(s * k))) s = nextDownF32(s);
+  return s;
+}
+
+/** One (scale, zero point) from one range (eq. 7, 53). lo ≤ 0 ≤ hi, finite. */
 export function affineParams(lo: number, hi: number, info: QTypeInfo, symmetric: boolean, narrow: boolean): { scale: number; zeroPoint: number } {
   const f = Math.fround;
   const qlo = info.qmin + (narrow ? 1 : 0), qhi = info.qmax;
@@ -43,7 +66,7 @@ export function affineParams(lo: number, hi: number, info: QTypeInfo, symmetric:
     const z = roundHalfEvenF32(f(qlo - f(lo / scale))) + 0;
     zeroPoint = z < qlo ? qlo : z > qhi ? qhi : z;
   }
-  return { scale, zeroPoint };
+  return { scale: finiteGridScale(scale, zeroPoint, info), zeroPoint };
 }
 
 function checkBound(v: unknown, argument: string): number {
@@ -54,9 +77,11 @@ function checkBound(v: unknown, argument: string): number {
 }
 
 /**
- * Scale and zero point covering [min, max] widened to include 0 (eq. 7). `min`/`max` are numbers
+ * Scale and zero point covering [min, max] widened to include 0 (eq. 7, 53). `min`/`max` are numbers
  * (per tensor) or equal-length arrays (one range per channel or block: pass `axis`, and
- * `blockSize` for blocks, which are copied into the result).
+ * `blockSize` for blocks, which are copied into the result). Blocked ranges are in the ONNX scale
+ * layout: x's shape with the axis dimension D replaced by ⌈D / blockSize⌉, row-major (eq. 50);
+ * the count is checked when the parameters meet a shape.
  */
 export function qparamsFromRange(min: number | ArrayLike<number>, max: number | ArrayLike<number>, options: RangeOptions): QParams {
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'must be { qtype, symmetric?, narrowRange?, axis?, blockSize? }');
@@ -80,6 +105,10 @@ export function qparamsFromRange(min: number | ArrayLike<number>, max: number | 
   }
   if (min.length !== max.length) throw new InvalidArgumentError('max', `has ${max.length} values, min has ${min.length}`);
   if (min.length === 0) throw new InvalidArgumentError('min', 'is empty');
+  const b = options.blockSize as unknown;
+  if (b !== undefined && (typeof b !== 'number' || !Number.isSafeInteger(b) || b < 1)) {
+    throw new InvalidArgumentError('options.blockSize', `must be a positive integer (elements per block along the axis), got ${String(b)}`);
+  }
   if (options.axis === undefined) {
     throw new InvalidArgumentError('options.axis', 'per-channel or per-block ranges (arrays) need the axis they run along');
   }

@@ -35,13 +35,23 @@ export function permuteRef(src: Float32Array, dst: Float32Array, slabs: number, 
   }
 }
 
-/** cal_minmax_rows_f32: folds each group's range into out (pairs min, max); first NaN index or −1. */
-export function minmaxRowsRef(x: Float32Array, groups: number, len: number, out: Float32Array): number {
+/** cal_permute_blocks_f32: x as [outer, dim, inner]; each [L_j, inner] tile of block j (L_j = min(B, dim − j·B)) transposed where it stands. */
+export function permuteBlocksRef(src: Float32Array, dst: Float32Array, outer: number, dim: number, inner: number, blockSize: number): void {
+  for (let a = 0; a < outer; a++) {
+    for (let j = 0; j * blockSize < dim; j++) {
+      const L = Math.min(blockSize, dim - j * blockSize), base = (a * dim + j * blockSize) * inner;
+      for (let k = 0; k < L; k++) for (let i = 0; i < inner; i++) dst[base + i * L + k] = src[base + k * inner + i]!;
+    }
+  }
+}
+
+/** cal_minmax_rows_f32: folds group g = x[starts[g] … starts[g+1]) into out (pairs min, max); first NaN index or −1. */
+export function minmaxRowsRef(x: Float32Array, groups: number, starts: Int32Array, out: Float32Array): number {
   for (let g = 0; g < groups; g++) {
     let mn = out[2 * g]!, mx = out[2 * g + 1]!;
-    for (let i = 0; i < len; i++) {
-      const v = x[g * len + i]!;
-      if (v !== v) return g * len + i;
+    for (let i = starts[g]!; i < starts[g + 1]!; i++) {
+      const v = x[i]!;
+      if (v !== v) return i;
       mn = Math.min(mn, v);
       mx = Math.max(mx, v);
     }
@@ -60,13 +70,13 @@ export function binOf(v: number, lo: number, invw: number, nbins: number): numbe
   return b;
 }
 
-/** cal_histogram_rows_f32: counts[((g·nbins + b) << 2) | (i & 3)] += 1; zeros[g] += count of exact zeros. */
-export function histogramRowsRef(x: Float32Array, groups: number, len: number, lo: Float32Array, invw: Float32Array,
+/** cal_histogram_rows_f32: counts[((g·nbins + b) << 2) | (i & 3)] += 1 for element i of group g; zeros[g] += count of exact zeros. */
+export function histogramRowsRef(x: Float32Array, groups: number, starts: Int32Array, lo: Float32Array, invw: Float32Array,
                                  nbins: number, absolute: boolean, counts: Int32Array, zeros: Int32Array): void {
   for (let g = 0; g < groups; g++) {
     const l = lo[g]!, w = invw[g]!;
-    for (let i = 0; i < len; i++) {
-      let v = x[g * len + i]!;
+    for (let i = 0, first = starts[g]!, len = starts[g + 1]! - first; i < len; i++) {
+      let v = x[first + i]!;
       if (v === 0) zeros[g]! += 1;
       if (absolute) v = Math.abs(v);
       counts[((g * nbins + binOf(v, l, w, nbins)) << 2) | (i & 3)]! += 1;
@@ -74,18 +84,55 @@ export function histogramRowsRef(x: Float32Array, groups: number, len: number, l
   }
 }
 
-/** cal_qdq_sqerr_rows_f32: out[g] += Σ (x − Q/DQ(x))², summed in float64. */
-export function qdqSqerrRowsRef(x: Float32Array, groups: number, len: number, scales: Float32Array, zps: Float32Array,
+/** cal_qdq_sqerr_rows_f32, summed plainly in float64 (the benchmark baseline; equal to the kernel within ≈ 13·2⁻²⁴ relative). */
+export function qdqSqerrRowsRef(x: Float32Array, groups: number, starts: Int32Array, scales: Float32Array, zps: Float32Array,
                                 qmin: number, qmax: number, out: Float64Array): void {
   for (let g = 0; g < groups; g++) {
     const s = scales[g]!, z = zps[g]!;
     let t = 0;
-    for (let i = 0; i < len; i++) {
-      const v = x[g * len + i]!;
+    for (let i = starts[g]!; i < starts[g + 1]!; i++) {
+      const v = x[i]!;
       const e = v - qdqValue(v, s, z, qmin, qmax);
       t += e * e;
     }
     out[g]! += t;
+  }
+}
+
+/**
+ * cal_qdq_sqerr_rows_f32 bit for bit: the kernel contract's summation order spelled out. Per
+ * group, the first len & ~15 elements go to four float32 accumulators of four lanes (element
+ * i + 4m + l into accumulator m, lane l), restarted every 128 elements; each chunk's lanes are
+ * combined pairwise in float32 and added to two float64 lanes (lanes 0 and 2 to the first, 1 and
+ * 3 to the second); the remaining elements are summed in float64; out[g] = (out[g] + (acc0 + acc1)) + tail.
+ */
+export function qdqSqerrRowsExactRef(x: Float32Array, groups: number, starts: Int32Array, scales: Float32Array, zps: Float32Array,
+                                     qmin: number, qmax: number, out: Float64Array): void {
+  const sq = (v: number, s: number, z: number): number => { // (v − Q/DQ(v))² in float32 arithmetic
+    let q = f(nearestEven(f(v / s)) + z);
+    q = q < qmin ? qmin : q > qmax ? qmax : q;
+    const e = f(v - f(f(q - z) * s));
+    return f(e * e);
+  };
+  for (let g = 0; g < groups; g++) {
+    const s = scales[g]!, z = zps[g]!, first = starts[g]!, len = starts[g + 1]! - first, body = len & ~15;
+    let acc0 = 0, acc1 = 0, i = 0;
+    while (i < body) {
+      const a = [0, 0, 0, 0].map(() => [0, 0, 0, 0]);
+      for (const end = Math.min(body, i + 128); i < end; i += 16) {
+        for (let m = 0; m < 4; m++) for (let l = 0; l < 4; l++) a[m]![l] = f(a[m]![l]! + sq(x[first + i + 4 * m + l]!, s, z));
+      }
+      const lane = (l: number) => f(f(a[0]![l]! + a[1]![l]!) + f(a[2]![l]! + a[3]![l]!));
+      acc0 += lane(0); acc1 += lane(1);
+      acc0 += lane(2); acc1 += lane(3);
+    }
+    let t = 0;
+    for (; i < len; i++) {
+      const v = x[first + i]!;
+      const e = v - qdqValue(v, s, z, qmin, qmax);
+      t += e * e;
+    }
+    out[g] = (out[g]! + (acc0 + acc1)) + t;
   }
 }
 

@@ -50,23 +50,45 @@ export function quantizeRun(x: F32, xo: number, q: IntArray, qo: number, n: numb
   return -1;
 }
 
-/** Twin of quantize_f32_T_blocks. */
-export function quantizeBlocks(x: F32, q: IntArray, nBlocks: number, blockLen: number,
-  scales: F32, zps: F32, nScales: number, qmin: number, qmax: number): number {
-  for (let b = 0; b < nBlocks; b++) {
-    const j = b % nScales;
-    const r = quantizeRun(x, b * blockLen, q, b * blockLen, blockLen, scales[j]!, zps[j]!, qmin, qmax);
-    if (r >= 0) return b * blockLen + r;
+/**
+ * The blocks of the *_blocks kernels (eq. 4, 50, 51): each of `rows` rows of `rowLen` elements is cut
+ * into ⌈rowLen / blockLen⌉ blocks, the last one shorter when blockLen does not divide rowLen;
+ * block number b (counted over all rows) uses scale b mod nScales.
+ */
+function forEachBlock(rows: number, rowLen: number, blockLen: number, nScales: number,
+  body: (start: number, len: number, j: number) => number): number {
+  const perRow = Math.ceil(rowLen / blockLen);
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < perRow; k++) {
+      const start = r * rowLen + k * blockLen;
+      const res = body(start, Math.min(blockLen, rowLen - k * blockLen), (r * perRow + k) % nScales);
+      if (res >= 0) return start + res;
+    }
   }
   return -1;
 }
 
+/**
+ * The scale row of row r in the *_cols kernels (eq. 4, 51): rows come in slices of sliceRows,
+ * grouped by groupRows inside a slice (the last group of a slice may be short).
+ */
+export function colsScaleRow(r: number, groupRows: number, sliceRows: number): number {
+  return Math.floor(r / sliceRows) * Math.ceil(sliceRows / groupRows) + Math.floor((r % sliceRows) / groupRows);
+}
+
+/** Twin of quantize_f32_T_blocks. */
+export function quantizeBlocks(x: F32, q: IntArray, rows: number, rowLen: number, blockLen: number,
+  scales: F32, zps: F32, nScales: number, qmin: number, qmax: number): number {
+  return forEachBlock(rows, rowLen, blockLen, nScales,
+    (start, len, j) => quantizeRun(x, start, q, start, len, scales[j]!, zps[j]!, qmin, qmax));
+}
+
 /** Twin of quantize_f32_T_cols. */
 export function quantizeCols(x: F32, q: IntArray, rows: number, cols: number,
-  scales: F32, zps: F32, groupRows: number, qmin: number, qmax: number): number {
+  scales: F32, zps: F32, groupRows: number, sliceRows: number, qmin: number, qmax: number): number {
   for (let i = 0; i < rows * cols; i++) if (x[i] !== x[i]) return i;
   for (let r = 0; r < rows; r++) {
-    const g = Math.floor(r / groupRows) * cols;
+    const g = colsScaleRow(r, groupRows, sliceRows) * cols;
     for (let c = 0; c < cols; c++) {
       q[r * cols + c] = quantizeValue(x[r * cols + c]!, scales[g + c]!, zps[g + c]!, qmin, qmax);
     }
@@ -82,19 +104,19 @@ export function dequantizeRun(q: IntArray, qo: number, y: F32, yo: number, n: nu
 }
 
 /** Twin of dequantize_T_f32_blocks. */
-export function dequantizeBlocks(q: IntArray, y: F32, nBlocks: number, blockLen: number,
+export function dequantizeBlocks(q: IntArray, y: F32, rows: number, rowLen: number, blockLen: number,
   scales: F32, zps: F32, nScales: number): void {
-  for (let b = 0; b < nBlocks; b++) {
-    const j = b % nScales;
-    dequantizeRun(q, b * blockLen, y, b * blockLen, blockLen, scales[j]!, zps[j]!);
-  }
+  forEachBlock(rows, rowLen, blockLen, nScales, (start, len, j) => {
+    dequantizeRun(q, start, y, start, len, scales[j]!, zps[j]!);
+    return -1;
+  });
 }
 
 /** Twin of dequantize_T_f32_cols. */
 export function dequantizeCols(q: IntArray, y: F32, rows: number, cols: number,
-  scales: F32, zps: F32, groupRows: number): void {
+  scales: F32, zps: F32, groupRows: number, sliceRows: number): void {
   for (let r = 0; r < rows; r++) {
-    const g = Math.floor(r / groupRows) * cols;
+    const g = colsScaleRow(r, groupRows, sliceRows) * cols;
     for (let c = 0; c < cols; c++) y[r * cols + c] = dequantizeValue(q[r * cols + c]!, scales[g + c]!, zps[g + c]!);
   }
 }
@@ -113,22 +135,18 @@ export function fakeQuantizeRun(x: F32, xo: number, y: F32, yo: number, n: numbe
 }
 
 /** Twin of fake_quantize_f32_blocks. */
-export function fakeQuantizeBlocks(x: F32, y: F32, nBlocks: number, blockLen: number,
+export function fakeQuantizeBlocks(x: F32, y: F32, rows: number, rowLen: number, blockLen: number,
   scales: F32, zps: F32, nScales: number, qmin: number, qmax: number): number {
-  for (let b = 0; b < nBlocks; b++) {
-    const j = b % nScales;
-    const r = fakeQuantizeRun(x, b * blockLen, y, b * blockLen, blockLen, scales[j]!, zps[j]!, qmin, qmax);
-    if (r >= 0) return b * blockLen + r;
-  }
-  return -1;
+  return forEachBlock(rows, rowLen, blockLen, nScales,
+    (start, len, j) => fakeQuantizeRun(x, start, y, start, len, scales[j]!, zps[j]!, qmin, qmax));
 }
 
 /** Twin of fake_quantize_f32_cols. */
 export function fakeQuantizeCols(x: F32, y: F32, rows: number, cols: number,
-  scales: F32, zps: F32, groupRows: number, qmin: number, qmax: number): number {
+  scales: F32, zps: F32, groupRows: number, sliceRows: number, qmin: number, qmax: number): number {
   for (let i = 0; i < rows * cols; i++) if (x[i] !== x[i]) return i;
   for (let r = 0; r < rows; r++) {
-    const g = Math.floor(r / groupRows) * cols;
+    const g = colsScaleRow(r, groupRows, sliceRows) * cols;
     for (let c = 0; c < cols; c++) {
       y[r * cols + c] = fakeQuantizeValue(x[r * cols + c]!, scales[g + c]!, zps[g + c]!, qmin, qmax);
     }
@@ -251,7 +269,23 @@ export function fakeQuantizeTensorRef(x: F32, shape: readonly number[], p: RefPa
   return y;
 }
 
-/** eq. (8): ONNX DynamicQuantizeLinear, every step rounded to float32. Finite, NaN-free x. */
+/**
+ * eq. (53): the largest scale ≤ s whose widest code k·s stays a finite float32 (s itself unless
+ * f32(k·s) overflows). Found by bisection on the float32 bit patterns.
+ */
+export function finiteGridScaleRef(s: number, k: number): number {
+  const bits = new Float32Array(1), ints = new Int32Array(bits.buffer);
+  const ok = (i: number) => { ints[0] = i; return Number.isFinite(Math.fround(bits[0]! * k)); };
+  bits[0] = s;
+  let hi = ints[0]!;
+  if (ok(hi)) return s;
+  let lo = 0; // bit pattern of +0: always finite
+  while (hi - lo > 1) { const mid = lo + Math.floor((hi - lo) / 2); if (ok(mid)) lo = mid; else hi = mid; }
+  ints[0] = lo;
+  return bits[0]!;
+}
+
+/** eq. (8), (53): ONNX DynamicQuantizeLinear, every step rounded to float32. Finite, NaN-free x. */
 export function dynamicQuantizeRef(x: F32): { q: Uint8Array; scale: number; zeroPoint: number } {
   let lo = 0, hi = 0;
   for (let i = 0; i < x.length; i++) { const v = x[i]!; if (v < lo) lo = v; if (v > hi) hi = v; }
@@ -260,6 +294,7 @@ export function dynamicQuantizeRef(x: F32): { q: Uint8Array; scale: number; zero
   if (scale === 0) scale = hi === lo ? 1 : 2 ** -149;
   const zf = roundHalfEven(Math.fround(0 - Math.fround(lo / scale)));
   const zeroPoint = zf < 0 ? 0 : zf > 255 ? 255 : zf;
+  scale = finiteGridScaleRef(scale, Math.max(zeroPoint, 255 - zeroPoint));
   const q = new Uint8Array(x.length);
   for (let i = 0; i < x.length; i++) q[i] = quantizeValue(x[i]!, scale, zeroPoint, 0, 255);
   return { q, scale, zeroPoint };

@@ -4,12 +4,14 @@
  */
 /** Float32 → integer quantize entry points of one storage type (assembly/quant/quantize.ts). Return: first NaN index or −1. */
 export type QuantizeRunFn = (x: number, q: number, n: number, s: number, z: number, qmin: number, qmax: number) => number;
-export type QuantizeBlocksFn = (x: number, q: number, nBlocks: number, blockLen: number, scales: number, zps: number, nScales: number, qmin: number, qmax: number) => number;
-export type QuantizeColsFn = (x: number, q: number, rows: number, cols: number, scales: number, zps: number, groupRows: number, qmin: number, qmax: number) => number;
+/** rows × rowLen cut into blocks of blockLen per row (the last one of a row may be shorter); block b uses scales[b mod nScales]. */
+export type QuantizeBlocksFn = (x: number, q: number, rows: number, rowLen: number, blockLen: number, scales: number, zps: number, nScales: number, qmin: number, qmax: number) => number;
+/** rows × cols, a new scale row per group of groupRows rows, restarting every sliceRows rows (a short last group per slice). */
+export type QuantizeColsFn = (x: number, q: number, rows: number, cols: number, scales: number, zps: number, groupRows: number, sliceRows: number, qmin: number, qmax: number) => number;
 /** Integer → float32 dequantize entry points of one storage type (assembly/quant/dequantize.ts). */
 export type DequantizeRunFn = (q: number, y: number, n: number, s: number, z: number) => void;
-export type DequantizeBlocksFn = (q: number, y: number, nBlocks: number, blockLen: number, scales: number, zps: number, nScales: number) => void;
-export type DequantizeColsFn = (q: number, y: number, rows: number, cols: number, scales: number, zps: number, groupRows: number) => void;
+export type DequantizeBlocksFn = (q: number, y: number, rows: number, rowLen: number, blockLen: number, scales: number, zps: number, nScales: number) => void;
+export type DequantizeColsFn = (q: number, y: number, rows: number, cols: number, scales: number, zps: number, groupRows: number, sliceRows: number) => void;
 
 /** Element-wise quantization kernels (assembly/quant/, assembly/pack/). */
 export interface QuantKernelExports {
@@ -59,16 +61,21 @@ export interface GemvKernelExports {
 // Declaration merging: adds the GEMV kernels to the runtime's KernelExports.
 export interface KernelExports extends GemvKernelExports {}
 
-/** Calibration kernels (assembly/calibrate/; docs/quantization.md eq. 22–26). Pointers are byte offsets. */
+/**
+ * Calibration kernels (assembly/calibrate/; docs/quantization.md eq. 22–26, 52). Pointers are byte
+ * offsets; `starts` is int32[groups + 1] of element offsets from x: group g is x[starts[g] … starts[g+1]).
+ */
 export interface CalibrateKernelExports {
   /** dst[s][c][r][k] = src[s][r][c][k] over [slabs, rows, cols, run] float32. */
   cal_permute_f32(src: number, dst: number, slabs: number, rows: number, cols: number, run: number): void;
-  /** Folds each of `groups` runs of `len` floats into out (float32 pairs min, max); first NaN index or −1. */
-  cal_minmax_rows_f32(x: number, groups: number, len: number, out: number): number;
+  /** x as [outer, dim, inner]: every [L_j, inner] tile of block j (L_j = min(B, dim − j·B)) transposed in place-position; 1 ≤ blockSize ≤ dim. */
+  cal_permute_blocks_f32(src: number, dst: number, outer: number, dim: number, inner: number, blockSize: number): void;
+  /** Folds each group's run into out (float32 pairs min, max); first NaN index (into x) or −1. */
+  cal_minmax_rows_f32(x: number, groups: number, starts: number, out: number): number;
   /** counts (int32[groups·nbins·4]) += per-group histograms with float32 lo/invw per group; zeros (int32[groups]) += exact zeros. */
-  cal_histogram_rows_f32(x: number, groups: number, len: number, lo: number, invw: number, nbins: number, absolute: number, counts: number, zeros: number): void;
+  cal_histogram_rows_f32(x: number, groups: number, starts: number, lo: number, invw: number, nbins: number, absolute: number, counts: number, zeros: number): void;
   /** out (float64[groups]) += Σ (x − Q/DQ(x))² with float32 scales/zero points per group. */
-  cal_qdq_sqerr_rows_f32(x: number, groups: number, len: number, scales: number, zps: number, qmin: number, qmax: number, out: number): void;
+  cal_qdq_sqerr_rows_f32(x: number, groups: number, starts: number, scales: number, zps: number, qmin: number, qmax: number, out: number): void;
 }
 // Declaration merging: adds the calibration kernels to the runtime's KernelExports.
 export interface KernelExports extends CalibrateKernelExports {}
