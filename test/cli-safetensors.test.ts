@@ -179,7 +179,7 @@ describe('intquant quantize / dequantize', () => {
   });
 
   it('int4: packed U8 values in ONNX nibble order, group scales, ragged rows padded; matches the report', async () => {
-    const r = await roundTrip('int4', '--weights', 'int4', '--group', '32');
+    const r = await roundTrip('int4', '--weights', 'int4', '--group', '32', '--method', 'minmax');
     expect(r.err).toMatch(/quantize 5\/5 steps/);
     expect(layout(r.q)).toEqual({
       'layer1.bias': 'F32 [64]', steps: 'I32 [1]', 'odd.weight.q': 'U8 [8,32]', 'odd.weight.scale': 'F32 [8,2]',
@@ -193,10 +193,16 @@ describe('intquant quantize / dequantize', () => {
     const packed = r.quantized.tensors['layer1.weight.q']!.data as Uint8Array;
     const scale = r.quantized.tensors['layer1.weight.scale']!.data as Float32Array;
     const nib = (v: number) => (v & 8 ? v - 16 : v);
+    // min-max int4 (eq. 60): the value of largest magnitude is exactly −8·scale (the scale carries
+    // its sign); others round to the nearest step, and only the far side's top can clip at 7·scale
+    let big = 0;
+    for (let k = 0; k < 32; k++) if (Math.abs(W1[k]!) > Math.abs(big)) big = W1[k]!;
+    expect(scale[0]).toBe(Math.fround(big / -8));
+    const step = Math.abs(scale[0]!);
     for (let i = 0; i < 16; i++) {
-      const lo = nib(packed[i]! & 15), hi = nib(packed[i]! >> 4);
-      expect(Math.abs(lo * scale[0]! - W1[2 * i]!)).toBeLessThanOrEqual((scale[0]! / 2) * (1 + 1e-6));
-      expect(Math.abs(hi * scale[0]! - W1[2 * i + 1]!)).toBeLessThanOrEqual((scale[0]! / 2) * (1 + 1e-6));
+      for (const [code, v] of [[nib(packed[i]! & 15), W1[2 * i]!], [nib(packed[i]! >> 4), W1[2 * i + 1]!]] as const) {
+        expect(Math.abs(code * scale[0]! - v)).toBeLessThanOrEqual((code === 7 ? step : step / 2) * (1 + 1e-6));
+      }
     }
     expect(Array.from(unpackInt4(packed.subarray(0, 4), 8, true)).map((v) => v)).toEqual(
       Array.from(packed.subarray(0, 4)).flatMap((b) => [nib(b & 15), nib(b >> 4)]));
