@@ -244,12 +244,15 @@ function codeInt8(v: number, s: number): number {
  */
 function choleskyLowerInPlace(H: Float64Array, K: number, hOff: number, sOff: number, S: Float64Array, lambda: number): void {
   const kern = rt().kernels;
+  // A pivot this small against its diagonal entry means H is singular to working precision: its
+  // factor would hold errors larger than the values (the dampening must then be raised).
+  const tiny = Float64Array.from({ length: K }, (_, j) => H[j * K + j]! * K * 2 ** -52);
   for (let j0 = 0; j0 < K; j0 += PANEL) {
     const j1 = Math.min(K, j0 + PANEL), nb = j1 - j0;
     for (let j = j0; j < j1; j++) {
       let d = H[j * K + j]!;
       for (let k = j0; k < j; k++) d -= H[j * K + k]! * H[j * K + k]!;
-      if (!(d > 0) || !Number.isFinite(d)) throw new NotPositiveDefiniteError(K - 1 - j, d, lambda);
+      if (!(d > tiny[j]!) || !Number.isFinite(d)) throw new NotPositiveDefiniteError(K - 1 - j, d, lambda);
       const l = Math.sqrt(d);
       H[j * K + j] = l;
       for (let i = j + 1; i < K; i++) {

@@ -4,7 +4,7 @@
  * (assembly/gemv/q4-gemv-4x32-simd.ts draws it byte by byte; docs/quantization.md eq. 40–44).
  *
  *   signed:   q ∈ [−8, 7], w ≈ s[n,g]·q, s ≠ 0 (its sign orients the grid, eq. 60)   (symmetric)
- *   unsigned: q ∈ [0, 15], w ≈ s[n,g]·(q − z[n,g]), s > 0, z default 8  (asymmetric, as MatMulNBits)
+ *   unsigned: q ∈ [0, 15], w ≈ s[n,g]·(q − z[n,g]), z default 8  (asymmetric, as MatMulNBits)
  *
  * `quantize` picks the parameters from float weights without data: method 'minmax' (ggml Q4_0's
  * grid, eq. 60), 'mse' (the default: re-rounding and least-squares refits, eq. 62–66) or 'hqq'
@@ -26,8 +26,8 @@ export interface PackedInt4Options {
   /** Values per group along K: a power of two from 32 to 256. */
   groupSize: number;
   /**
-   * One float32 scale per group, N × ceil(K / groupSize), row-major; finite and ≠ 0 for signed
-   * weights (a negative scale flips the grid, eq. 60), finite and > 0 for unsigned ones.
+   * One float32 scale per group, N × ceil(K / groupSize), row-major; finite and ≠ 0 (a negative
+   * scale mirrors the grid: signed int4 uses it to map a positive extreme to −8, eq. 60).
    */
   scales: Float32Array;
   /** Unsigned weights only: one zero point per group in [0, 15] (default 8 everywhere). */
@@ -130,8 +130,8 @@ export class PackedInt4Matrix {
   /**
    * Pack int4 values given one per element (row-major N×K) with their group scales.
    * @throws InvalidArgumentError on wrong types or lengths, values or zero points out of range,
-   *   a groupSize that is not a power of two from 32 to 256, scales that are not finite and ≠ 0
-   *   (signed) or > 0 (unsigned), or an unknown option.
+   *   a groupSize that is not a power of two from 32 to 256, scales that are not finite and ≠ 0,
+   *   or an unknown option.
    */
   static from(q: Int8Array | Uint8Array, N: number, K: number, options: PackedInt4Options): PackedInt4Matrix {
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'must be { groupSize, scales, zeroPoints?, signed }');
@@ -150,8 +150,8 @@ export class PackedInt4Matrix {
     assertLength('scales', scales, N * groups, `N·ceil(K/groupSize) = ${N}·${groups}`);
     for (let i = 0; i < scales.length; i++) {
       const s = scales[i]!;
-      if (!Number.isFinite(s) || (signed ? s === 0 : !(s > 0))) {
-        throw new InvalidArgumentError('scales', `must be finite and ${signed ? '≠ 0 (signed int4: the sign orients the grid)' : '> 0 (unsigned int4)'}, got ${s} at index ${i}`);
+      if (!Number.isFinite(s) || s === 0) {
+        throw new InvalidArgumentError('scales', `must be finite and ≠ 0 (a negative scale mirrors the grid, eq. 60), got ${s} at index ${i}`);
       }
     }
     const [lo, hi] = signed ? [-8, 7] : [0, 15];
