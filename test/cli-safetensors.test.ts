@@ -239,6 +239,55 @@ describe('intquant quantize / dequantize', () => {
     expect(b.db('layer1.weight')).toBeGreaterThan(15);
   });
 
+  it('--method hqq (int4) and --method gptq --calibration (int4 and int8) write their codes; GPTQ lowers the output error on the calibration inputs', async () => {
+    const hqq = await roundTrip('int4hqq', '--weights', 'int4', '--method', 'hqq', '--quiet');
+    expect(JSON.parse(hqq.quantized.metadata['intquant.tensor:layer1.weight']!)).toMatchObject({ method: 'hqq', qtype: 'int4' });
+    expect(hqq.db('layer1.weight')).toBeGreaterThan(15);
+    // correlated inputs for each weight, under the weight's own name
+    const acts = at('acts.safetensors');
+    const rng = new Rng(8);
+    const inputs = (M: number, K: number) => {
+      const X = new Float32Array(M * K);
+      for (let m = 0; m < M; m++) { let v = rng.gaussian(); for (let k = 0; k < K; k++) { v = 0.9 * v + 0.45 * rng.gaussian(); X[m * K + k] = v; } }
+      return X;
+    };
+    const X1 = inputs(200, 96), X2 = inputs(150, 64), X3 = inputs(60, 40);
+    writeSafetensors(acts, {
+      'layer1.weight': { dtype: 'F32', shape: [200, 96], data: X1 },
+      'layer2.weight': { dtype: 'F16', shape: [150, 64], data: float32ToFloat16Bits(X2) },
+      'odd.weight': { dtype: 'F32', shape: [60, 40], data: X3 },
+    });
+    const outErr = (W: Float32Array, Wq: Float32Array, X: Float32Array, N: number, K: number) => {
+      let s = 0, e = 0;
+      for (let m = 0; m < X.length / K; m++) for (let n = 0; n < N; n++) {
+        let a = 0, b = 0;
+        for (let k = 0; k < K; k++) { a += W[n * K + k]! * X[m * K + k]!; b += Wq[n * K + k]! * X[m * K + k]!; }
+        s += a * a; e += (a - b) ** 2;
+      }
+      return 10 * Math.log10(s / e);
+    };
+    for (const weights of ['int4', 'int8']) {
+      const g = await roundTrip(`gptq-${weights}`, '--weights', weights, '--method', 'gptq', '--calibration', acts, '--quiet');
+      const base = await roundTrip(`base-${weights}`, '--weights', weights, '--quiet');
+      expect(JSON.parse(g.quantized.metadata['intquant.tensor:layer1.weight']!)).toMatchObject({ method: 'gptq', qtype: weights });
+      const deq = (r: typeof g, name: string) => readSafetensors(r.dq).tensors[name]!.data as Float32Array;
+      expect(outErr(W1, deq(g, 'layer1.weight'), X1, 64, 96), weights).toBeGreaterThan(outErr(W1, deq(base, 'layer1.weight'), X1, 64, 96) + 2);
+      expect(outErr(ODD, deq(g, 'odd.weight'), X3, 8, 40), weights).toBeGreaterThan(outErr(ODD, deq(base, 'odd.weight'), X3, 8, 40));
+    }
+    // the calibration file must hold each weight's inputs, [M, K]
+    const partial = at('acts-partial.safetensors');
+    writeSafetensors(partial, { 'layer1.weight': { dtype: 'F32', shape: [200, 96], data: X1 }, 'layer2.weight': { dtype: 'F32', shape: [150, 32], data: X2.subarray(0, 150 * 32) } });
+    await fails(['quantize', MODEL, at('p.safetensors'), '--weights', 'int4', '--method', 'gptq', '--calibration', partial, '--quiet'],
+      /tensor 'layer2\.weight': .*'layer2\.weight' is F32 \[150, 32\], but the inputs of a weight with K = 64 must be a 2-D float tensor \[M, 64\]/);
+    writeSafetensors(partial, { 'layer1.weight': { dtype: 'F32', shape: [200, 96], data: X1 } });
+    await fails(['quantize', MODEL, at('p.safetensors'), '--weights', 'int4', '--method', 'gptq', '--calibration', partial, '--quiet'],
+      /has no tensor 'layer2\.weight': GPTQ needs this weight's layer inputs there/);
+    await usage(['quantize', MODEL, at('x.safetensors'), '--weights', 'int4', '--method', 'gptq'], /--method gptq needs --calibration/);
+    await usage(['quantize', MODEL, at('x.safetensors'), '--weights', 'int4', '--calibration', acts], /--calibration applies to --method gptq only/);
+    await usage(['quantize', MODEL, at('x.safetensors'), '--weights', 'int8', '--method', 'hqq'], /--method hqq applies to --weights int4 only/);
+    await usage(['quantize', MODEL, at('x.safetensors'), '--weights', 'int8', '--method', 'gptq', '--calibration', acts, '--asymmetric'], /--method gptq with --weights int8 is symmetric only/);
+  });
+
   it('is deterministic and streams into a temporary file (no partial output on failure)', async () => {
     const a = at('det-a.safetensors'), b = at('det-b.safetensors');
     expect((await cli('quantize', MODEL, a, '--weights', 'int4', '--quiet')).code).toBe(0);
