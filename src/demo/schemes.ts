@@ -16,6 +16,9 @@
  *                 'int4', weightParams }) on PackedInt4Matrix; the W4A8 kernel quantizes each
  *                 activation row per group of 32 to int8 on the fly (docs eq. 43), so these rows
  *                 use no calibrated activation parameters; the layer adds the float bias.
+ *   W4A8 GPTQ     QuantizedLinear.fromFloat32({ weightType: 'int4', method: 'gptq', calibration }):
+ *                 int4 group-32 codes chosen by GPTQ's error feedback on each layer's calibration
+ *                 inputs (docs eq. 70–79); the same W4A8 kernel.
  */
 import {
   MinMaxObserver, MseObserver, QuantizedLinear,
@@ -191,6 +194,32 @@ export function w4a8(wNK: Float32Array, b: Float32Array, N: number, K: number, p
       const Xp = padColumns(X, M, K, Kp);
       const Xq = fakeQuantize(Xp, [M, Kp], dynamicParams(Xp, M, Kp, G));
       return floatLinear(Xq, M, wDeqPad, b, N, Kp);
+    },
+    dispose: () => ql.dispose(),
+  };
+}
+
+/**
+ * W4A8 with GPTQ weights: group-32 int4 codes from GPTQ on `calibration` (M×K, the layer's inputs
+ * on calibration images). The simulation uses the packed matrix's own dequantized weights
+ * (their scales may be negative — the signed grid's orientation — which QParams do not take).
+ */
+export function w4a8Gptq(wNK: Float32Array, b: Float32Array, N: number, K: number, calibration: Float32Array): IntLayer {
+  const G = INT4_GROUP;
+  const Kp = Math.ceil(K / G) * G, groups = Kp / G;
+  const ql = QuantizedLinear.fromFloat32(wNK, N, K, { weightType: 'int4', groupSize: G, method: 'gptq', calibration, bias: b });
+  const { q, scales } = ql.weights.toInt4Values();
+  const wDeqPad = new Float32Array(N * Kp);
+  for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) wDeqPad[n * Kp + k] = Math.fround(q[n * K + k]! * scales[n * groups + Math.floor(k / G)]!);
+  return {
+    K, N,
+    weightBytes: N * Math.ceil(K / 2) + 4 * N * groups,
+    dequantizedWeights: unpadColumns(wDeqPad, N, Kp, K),
+    forwardBatch: (X, M) => ql.forwardBatch(X, M),
+    forward: (x) => ql.forward(x),
+    simulate: (X, M) => {
+      const Xp = padColumns(X, M, K, Kp);
+      return floatLinear(fakeQuantize(Xp, [M, Kp], dynamicParams(Xp, M, Kp, G)), M, wDeqPad, b, N, Kp);
     },
     dispose: () => ql.dispose(),
   };
