@@ -14,3 +14,6 @@ SUITES.quant = quantSuite;
 // calibrate suite (issue 5)
 import { calibrateSuite } from './calibrate.js';
 SUITES.calibrate = calibrateSuite;
+// weights suite: choosing int4 weights (data-free methods, GPTQ)
+import { weightsSuite } from './weights.js';
+SUITES.weights = weightsSuite;
