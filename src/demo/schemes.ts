@@ -180,23 +180,10 @@ export function int4WeightParams(wNK: Float32Array, N: number, K: number, method
 export function w4a8(wNK: Float32Array, b: Float32Array, N: number, K: number, pW: QParams): IntLayer {
   const G = pW.blockSize ?? INT4_GROUP;
   const Kp = Math.ceil(K / G) * G;
-  const groups = Kp / G;
   const p: QParams = { ...pW, blockSize: G };
   const wDeqPad = dequantize(quantize(padColumns(wNK, N, K, Kp), [N, Kp], p), [N, Kp], p);
   const ql = QuantizedLinear.fromFloat32(wNK, N, K, { weightType: 'int4', weightParams: p, bias: b });
-  return {
-    K, N,
-    weightBytes: N * Math.ceil(K / 2) + 4 * N * groups,
-    dequantizedWeights: unpadColumns(wDeqPad, N, Kp, K),
-    forwardBatch: (X, M) => ql.forwardBatch(X, M),
-    forward: (x) => ql.forward(x),
-    simulate: (X, M) => {
-      const Xp = padColumns(X, M, K, Kp);
-      const Xq = fakeQuantize(Xp, [M, Kp], dynamicParams(Xp, M, Kp, G));
-      return floatLinear(Xq, M, wDeqPad, b, N, Kp);
-    },
-    dispose: () => ql.dispose(),
-  };
+  return w4a8Layer(ql, wDeqPad, b, G);
 }
 
 /**
@@ -211,9 +198,16 @@ export function w4a8Gptq(wNK: Float32Array, b: Float32Array, N: number, K: numbe
   const { q, scales } = ql.weights.toInt4Values();
   const wDeqPad = new Float32Array(N * Kp);
   for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) wDeqPad[n * Kp + k] = Math.fround(q[n * K + k]! * scales[n * groups + Math.floor(k / G)]!);
+  return w4a8Layer(ql, wDeqPad, b, G);
+}
+
+/** An int4 QuantizedLinear as an IntLayer; wDeqPad: its dequantized weights, K padded to whole groups of G (as the kernel). */
+function w4a8Layer(ql: QuantizedLinear<'int4'>, wDeqPad: Float32Array, b: Float32Array, G: number): IntLayer {
+  const { N, K } = ql;
+  const Kp = Math.ceil(K / G) * G;
   return {
     K, N,
-    weightBytes: N * Math.ceil(K / 2) + 4 * N * groups,
+    weightBytes: N * Math.ceil(K / 2) + 4 * N * (Kp / G),
     dequantizedWeights: unpadColumns(wDeqPad, N, Kp, K),
     forwardBatch: (X, M) => ql.forwardBatch(X, M),
     forward: (x) => ql.forward(x),
