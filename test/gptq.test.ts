@@ -4,7 +4,7 @@
  * algorithm (same codes), the output-SQNR gain on a layer with correlated inputs, and bad input.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init, memoryStats, sqnr, QuantizedLinear, InvalidArgumentError, NaNInputError } from '../src/index.js';
+import { init, memoryStats, setMemoryBudget, sqnr, QuantizedLinear, InvalidArgumentError, MemoryBudgetError, NaNInputError } from '../src/index.js';
 import { rt } from '../src/runtime/wasm.js';
 import { Rng } from '../src/data/random.js';
 import { refGemmAccF64 } from '../src/reference/gemm-f64.js';
@@ -158,6 +158,18 @@ describe('GPTQ on a layer with correlated inputs (held-out activations)', () => 
     expect(b - a).toBeGreaterThanOrEqual(2);
     // ... and end to end, where the dynamic int8 activations add their own error (measured +1.1 dB)
     expect(sqnr(yFloat, gq.forwardBatch(Xheld, 512)) - sqnr(yFloat, mm.forwardBatch(Xheld, 512))).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it('a memory budget too small for H is a MemoryBudgetError that leaves nothing allocated', () => {
+    releaseScratch();
+    const before = memoryStats().bytesInUse;
+    setMemoryBudget(before + 8 * K * K + 1000); // H fits, T (K·N float64) does not
+    try {
+      expect(() => QuantizedLinear.fromFloat32(w, N, K, { weightType: 'int4', method: 'gptq', calibration: Xcal })).toThrow(MemoryBudgetError);
+    } finally {
+      setMemoryBudget(Infinity);
+    }
+    expect(memoryStats().bytesInUse).toBe(before);
   });
 
   it('leaves no wasm memory behind but the packed layer', () => {

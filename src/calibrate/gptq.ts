@@ -107,9 +107,11 @@ export function gptqQuantize(w: Float32Array, N: number, K: number, X: Float32Ar
   const kern = rt().kernels;
   const Bk = int4 ? Math.max(G, Math.ceil(BLOCK / G) * G) : BLOCK; // whole groups per block
   const scratchLen = Math.max(K * ROWS_PER_PASS, K * Bk, PANEL * K);
-  const hOff = mem.alloc(8 * K * K), tOff = mem.alloc(8 * K * N), dOff = mem.alloc(8 * Bk * N);
-  const aOff = mem.alloc(8 * scratchLen), bOff = mem.alloc(8 * Math.max(ROWS_PER_PASS * K, 1));
+  const blocks: number[] = []; // released in `finally`, also when a later allocation fails (budget)
+  const alloc = (bytes: number): number => { const o = mem.alloc(bytes); blocks.push(o); return o; };
   try {
+    const hOff = alloc(8 * K * K), tOff = alloc(8 * K * N), dOff = alloc(8 * Bk * N);
+    const aOff = alloc(8 * scratchLen), bOff = alloc(8 * ROWS_PER_PASS * K);
     // views once, after every allocation: nothing below allocates (kernels never do)
     const H = mem.f64(hOff, K * K), T = mem.f64(tOff, K * N), D = mem.f64(dOff, Bk * N);
     const A = mem.f64(aOff, scratchLen), Bs = mem.f64(bOff, ROWS_PER_PASS * K);
@@ -224,7 +226,7 @@ export function gptqQuantize(w: Float32Array, N: number, K: number, X: Float32Ar
     }
     return zeroPoints ? { q, scales, zeroPoints } : { q, scales };
   } finally {
-    for (const o of [hOff, tOff, dOff, aOff, bOff]) mem.release(o);
+    for (const o of blocks) mem.release(o);
   }
 }
 
