@@ -38,3 +38,5 @@ export { q4_gemm_4x32__sym, q4_gemm_4x32__asym } from './gemv/q4-gemm-4x32-simd'
 export { q4_gemm_2x4x32__sym, q4_gemm_2x4x32__asym } from './gemv/q4-gemm-2x4x32-simd';
 export { q4_act_quantize, q4_act_from_int8 } from './gemv/q4-act-quantize';
 export { q4f32_gemv_4x32__sym, q4f32_gemv_4x32__asym, q4f32_act_prepare } from './gemv/q4f32-gemv-4x32-simd';
+// GPTQ (docs/quantization.md eq. 72, 77–78): the float64 rank-k update C += α·A·B.
+export { cal_gemm_acc_f64 } from './calibrate/gemm-f64';

@@ -28,10 +28,15 @@ export { outputFloat32 } from './ops/output/float32.js';
 export { requantize, requantizeMultiplier } from './ops/output/requantize.js';
 export type { RequantizeParams, QOutType } from './ops/output/requantize.js';
 export { QuantizedLinear } from './ops/quantized-linear.js';
-export type { QuantizedLinearOptions, LinearWeightType, PackedWeightsFor } from './ops/quantized-linear.js';
+export type { QuantizedLinearOptions, LinearWeightType, LinearMethod, PackedWeightsFor } from './ops/quantized-linear.js';
+// GPTQ (docs/quantization.md eq. 70–79): QuantizedLinear.fromFloat32({ method: 'gptq', calibration }).
+export { NotPositiveDefiniteError } from './calibrate/gptq.js';
 // Packed int4 weights (issue 4): W4A8 and weight-only GEMV/GEMM, ONNX and MatMulNBits interchange.
 export { PackedInt4Matrix, INT4_GROUP_SIZES } from './ops/packed-int4-matrix.js';
-export type { PackedInt4Options, Int4GemvOptions } from './ops/packed-int4-matrix.js';
+export type { PackedInt4Options, Int4GemvOptions, Int4QuantizeOptions } from './ops/packed-int4-matrix.js';
+// Choosing int4 weights without data (docs/quantization.md eq. 60–68).
+export { INT4_METHODS } from './calibrate/int4-groups.js';
+export type { Int4Method } from './calibrate/int4-groups.js';
 // Calibration observers (issue 5): range setting per tensor / axis / block (docs/quantization.md eq. 20–28).
 export {
   MinMaxObserver, MovingAverageMinMaxObserver, PercentileObserver, MseObserver, EntropyObserver,

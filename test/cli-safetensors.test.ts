@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { init, dequantize, qparamsFromRange, quantize, sqnr, unpackInt4 } from '../src/index.js';
+import { init, dequantize, qparamsFromRange, quantize, sqnr, unpackInt4, PackedInt4Matrix } from '../src/index.js';
 import { runCli } from '../src/cli/main.js';
 import { createProgress } from '../src/cli/progress.js';
 import { Rng } from '../src/data/random.js';
@@ -179,7 +179,7 @@ describe('intquant quantize / dequantize', () => {
   });
 
   it('int4: packed U8 values in ONNX nibble order, group scales, ragged rows padded; matches the report', async () => {
-    const r = await roundTrip('int4', '--weights', 'int4', '--group', '32');
+    const r = await roundTrip('int4', '--weights', 'int4', '--group', '32', '--method', 'minmax');
     expect(r.err).toMatch(/quantize 5\/5 steps/);
     expect(layout(r.q)).toEqual({
       'layer1.bias': 'F32 [64]', steps: 'I32 [1]', 'odd.weight.q': 'U8 [8,32]', 'odd.weight.scale': 'F32 [8,2]',
@@ -193,29 +193,31 @@ describe('intquant quantize / dequantize', () => {
     const packed = r.quantized.tensors['layer1.weight.q']!.data as Uint8Array;
     const scale = r.quantized.tensors['layer1.weight.scale']!.data as Float32Array;
     const nib = (v: number) => (v & 8 ? v - 16 : v);
+    // min-max int4 (eq. 60): the value of largest magnitude is exactly −8·scale (the scale carries
+    // its sign); others round to the nearest step, and only the far side's top can clip at 7·scale
+    let big = 0;
+    for (let k = 0; k < 32; k++) if (Math.abs(W1[k]!) > Math.abs(big)) big = W1[k]!;
+    expect(scale[0]).toBe(Math.fround(big / -8));
+    const step = Math.abs(scale[0]!);
     for (let i = 0; i < 16; i++) {
-      const lo = nib(packed[i]! & 15), hi = nib(packed[i]! >> 4);
-      expect(Math.abs(lo * scale[0]! - W1[2 * i]!)).toBeLessThanOrEqual((scale[0]! / 2) * (1 + 1e-6));
-      expect(Math.abs(hi * scale[0]! - W1[2 * i + 1]!)).toBeLessThanOrEqual((scale[0]! / 2) * (1 + 1e-6));
+      for (const [code, v] of [[nib(packed[i]! & 15), W1[2 * i]!], [nib(packed[i]! >> 4), W1[2 * i + 1]!]] as const) {
+        expect(Math.abs(code * scale[0]! - v)).toBeLessThanOrEqual((code === 7 ? step : step / 2) * (1 + 1e-6));
+      }
     }
     expect(Array.from(unpackInt4(packed.subarray(0, 4), 8, true)).map((v) => v)).toEqual(
       Array.from(packed.subarray(0, 4)).flatMap((b) => [nib(b & 15), nib(b >> 4)]));
     // the padding (columns 40..63 of each odd.weight row) holds quantized zeros
     const odd = r.quantized.tensors['odd.weight.q']!.data as Uint8Array;
     for (let n = 0; n < 8; n++) expect(Array.from(odd.subarray(n * 32 + 20, n * 32 + 32))).toEqual(new Array(12).fill(0));
-    // …so each row is ONNX blocked quantization of the 40 columns with ⌈40/32⌉ = 2 blocks (32 + a short 8):
-    // the stored scales and the first 40 codes are quantize() with ragged blocks on the unpadded matrix
-    const lo: number[] = [], hi: number[] = [];
-    for (let n = 0; n < 8; n++) for (const [a, b] of [[0, 32], [32, 40]]) {
-      const block = Array.from(ODD.subarray(n * 40 + a!, n * 40 + b!));
-      lo.push(Math.min(...block)); hi.push(Math.max(...block));
-    }
-    const pOdd = qparamsFromRange(lo, hi, { qtype: 'int4', symmetric: true, axis: 1, blockSize: 32 });
-    expect(r.quantized.tensors['odd.weight.scale']!.data).toEqual(pOdd.scale);
+    // …so each row is blocked quantization of the 40 columns with ⌈40/32⌉ = 2 groups (32 + a short 8):
+    // the stored scales and the first 40 codes are PackedInt4Matrix.quantize's on the unpadded matrix
+    using ref = PackedInt4Matrix.quantize(ODD, 8, 40, { groupSize: 32, method: 'minmax' });
+    const want = ref.toInt4Values();
+    expect(r.quantized.tensors['odd.weight.scale']!.data).toEqual(want.scales);
     const codes = unpackInt4(odd, 8 * 64, true);
-    const want = quantize(ODD, [8, 40], pOdd);
-    for (let n = 0; n < 8; n++) expect(Array.from(codes.subarray(n * 64, n * 64 + 40))).toEqual(Array.from(want.subarray(n * 40, (n + 1) * 40)));
-    expect(readSafetensors(r.dq).tensors['odd.weight']!.data).toEqual(dequantize(want, [8, 40], pOdd));
+    for (let n = 0; n < 8; n++) expect(Array.from(codes.subarray(n * 64, n * 64 + 40))).toEqual(Array.from(want.q.subarray(n * 40, (n + 1) * 40)));
+    const dq = readSafetensors(r.dq).tensors['odd.weight']!.data as Float32Array;
+    for (let i = 0; i < 8 * 40; i++) expect(dq[i]).toBe(Math.fround(want.q[i]! * want.scales[2 * Math.floor(i / 40) + ((i % 40) >= 32 ? 1 : 0)]!));
     for (const name of ['layer1.weight', 'layer2.weight', 'odd.weight']) {
       expect(r.db(name)).toBeGreaterThan(15);
       expect(r.db(name)).toBeCloseTo(sq(name, 'int4 group-32 symmetric min-max').sqnrDb!, 9);
@@ -244,6 +246,55 @@ describe('intquant quantize / dequantize', () => {
     });
     expect(b.db('layer2.weight')).toBeGreaterThan(15);
     expect(b.db('layer1.weight')).toBeGreaterThan(15);
+  });
+
+  it('--method hqq (int4) and --method gptq --calibration (int4 and int8) write their codes; GPTQ lowers the output error on the calibration inputs', async () => {
+    const hqq = await roundTrip('int4hqq', '--weights', 'int4', '--method', 'hqq', '--quiet');
+    expect(JSON.parse(hqq.quantized.metadata['intquant.tensor:layer1.weight']!)).toMatchObject({ method: 'hqq', qtype: 'int4' });
+    expect(hqq.db('layer1.weight')).toBeGreaterThan(15);
+    // correlated inputs for each weight, under the weight's own name
+    const acts = at('acts.safetensors');
+    const rng = new Rng(8);
+    const inputs = (M: number, K: number) => {
+      const X = new Float32Array(M * K);
+      for (let m = 0; m < M; m++) { let v = rng.gaussian(); for (let k = 0; k < K; k++) { v = 0.9 * v + 0.45 * rng.gaussian(); X[m * K + k] = v; } }
+      return X;
+    };
+    const X1 = inputs(200, 96), X2 = inputs(150, 64), X3 = inputs(60, 40);
+    writeSafetensors(acts, {
+      'layer1.weight': { dtype: 'F32', shape: [200, 96], data: X1 },
+      'layer2.weight': { dtype: 'F16', shape: [150, 64], data: float32ToFloat16Bits(X2) },
+      'odd.weight': { dtype: 'F32', shape: [60, 40], data: X3 },
+    });
+    const outErr = (W: Float32Array, Wq: Float32Array, X: Float32Array, N: number, K: number) => {
+      let s = 0, e = 0;
+      for (let m = 0; m < X.length / K; m++) for (let n = 0; n < N; n++) {
+        let a = 0, b = 0;
+        for (let k = 0; k < K; k++) { a += W[n * K + k]! * X[m * K + k]!; b += Wq[n * K + k]! * X[m * K + k]!; }
+        s += a * a; e += (a - b) ** 2;
+      }
+      return 10 * Math.log10(s / e);
+    };
+    for (const weights of ['int4', 'int8']) {
+      const g = await roundTrip(`gptq-${weights}`, '--weights', weights, '--method', 'gptq', '--calibration', acts, '--quiet');
+      const base = await roundTrip(`base-${weights}`, '--weights', weights, '--quiet');
+      expect(JSON.parse(g.quantized.metadata['intquant.tensor:layer1.weight']!)).toMatchObject({ method: 'gptq', qtype: weights });
+      const deq = (r: typeof g, name: string) => readSafetensors(r.dq).tensors[name]!.data as Float32Array;
+      expect(outErr(W1, deq(g, 'layer1.weight'), X1, 64, 96), weights).toBeGreaterThan(outErr(W1, deq(base, 'layer1.weight'), X1, 64, 96) + 2);
+      expect(outErr(ODD, deq(g, 'odd.weight'), X3, 8, 40), weights).toBeGreaterThan(outErr(ODD, deq(base, 'odd.weight'), X3, 8, 40));
+    }
+    // the calibration file must hold each weight's inputs, [M, K]
+    const partial = at('acts-partial.safetensors');
+    writeSafetensors(partial, { 'layer1.weight': { dtype: 'F32', shape: [200, 96], data: X1 }, 'layer2.weight': { dtype: 'F32', shape: [150, 32], data: X2.subarray(0, 150 * 32) } });
+    await fails(['quantize', MODEL, at('p.safetensors'), '--weights', 'int4', '--method', 'gptq', '--calibration', partial, '--quiet'],
+      /tensor 'layer2\.weight': .*'layer2\.weight' is F32 \[150, 32\], but the inputs of a weight with K = 64 must be a 2-D float tensor \[M, 64\]/);
+    writeSafetensors(partial, { 'layer1.weight': { dtype: 'F32', shape: [200, 96], data: X1 } });
+    await fails(['quantize', MODEL, at('p.safetensors'), '--weights', 'int4', '--method', 'gptq', '--calibration', partial, '--quiet'],
+      /has no tensor 'layer2\.weight': GPTQ needs this weight's layer inputs there/);
+    await usage(['quantize', MODEL, at('x.safetensors'), '--weights', 'int4', '--method', 'gptq'], /--method gptq needs --calibration/);
+    await usage(['quantize', MODEL, at('x.safetensors'), '--weights', 'int4', '--calibration', acts], /--calibration applies to --method gptq only/);
+    await usage(['quantize', MODEL, at('x.safetensors'), '--weights', 'int8', '--method', 'hqq'], /--method hqq applies to --weights int4 only/);
+    await usage(['quantize', MODEL, at('x.safetensors'), '--weights', 'int8', '--method', 'gptq', '--calibration', acts, '--asymmetric'], /--method gptq with --weights int8 is symmetric only/);
   });
 
   it('is deterministic and streams into a temporary file (no partial output on failure)', async () => {

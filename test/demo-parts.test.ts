@@ -3,7 +3,7 @@ import { init } from '../src/index.js';
 import { Rng } from '../src/data/random.js';
 import { loadMnist, PIXELS } from '../src/demo/mnist.js';
 import { createMlp, linearForward, Trainer, weightsNK, type Mlp } from '../src/demo/mlp.js';
-import { floatGemv, w4a8, int4WeightParams, w8a8Static, calibrateActivation } from '../src/demo/schemes.js';
+import { floatGemv, w4a8, w4a8Gptq, int4WeightParams, w8a8Static, calibrateActivation } from '../src/demo/schemes.js';
 
 beforeAll(async () => { await init(); });
 
@@ -126,6 +126,21 @@ describe('demo quantized layers', () => {
       for (let i = 0; i < yi.length; i++) expect(Math.abs(yi[i]! - ys[i]!)).toBeLessThan(1e-4 * (1 + Math.abs(ys[i]!)));
       layer.dispose();
     }
+  });
+
+  it('GPTQ int4 layer with a ragged last group: kernel = simulation, bytes exact, lower output error on its calibration inputs', () => {
+    const rng = new Rng(13);
+    const N = 20, K = 70, M = 64;
+    const w = rng.gaussianArray(N * K, 0.1), b = rng.gaussianArray(N, 0.1);
+    const X = new Float32Array(M * K);
+    for (let m = 0; m < M; m++) { let v = rng.gaussian(); for (let k = 0; k < K; k++) { v = 0.9 * v + 0.4 * rng.gaussian(); X[m * K + k] = v; } }
+    const g = w4a8Gptq(w, b, N, K, X), plain = w4a8(w, b, N, K, int4WeightParams(w, N, K, 'minmax'));
+    expect(g.weightBytes).toBe(N * 35 + 4 * N * 3);
+    const yi = g.forwardBatch(X, M), ys = g.simulate(X, M);
+    for (let i = 0; i < yi.length; i++) expect(Math.abs(yi[i]! - ys[i]!)).toBeLessThan(1e-4 * (1 + Math.abs(ys[i]!)));
+    const err = (W: Float32Array) => { let e = 0; for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) { let d = 0; for (let k = 0; k < K; k++) d += (W[n * K + k]! - w[n * K + k]!) * X[m * K + k]!; e += d * d; } return e; };
+    expect(err(g.dequantizedWeights)).toBeLessThan(0.5 * err(plain.dequantizedWeights));
+    g.dispose(); plain.dispose();
   });
 
   it('W8A8 static layer: kernel = simulation (uint8 activations with a zero point)', () => {

@@ -17,3 +17,6 @@ SUITES.calibrate = calibrateSuite;
 // the kernel builds against each other in one run
 import { buildsSuite } from './builds.js';
 SUITES.builds = buildsSuite;
+// weights suite: choosing int4 weights (data-free methods, GPTQ)
+import { weightsSuite } from './weights.js';
+SUITES.weights = weightsSuite;

@@ -26,10 +26,10 @@ export const reportCommand: Command = {
 For every 2-D F32/F16/BF16 tensor of the file: its shape, and the SQNR (dB), max abs error
 and stored bytes (values + F32 scales, as \`intquant quantize\` writes them) under
   int8 per-channel symmetric (axis 0), min-max
-  int4 group-G symmetric (axis 1), min-max
-  int4 group-G symmetric (axis 1), MSE range setting
+  int4 group-G symmetric (axis 1), min-max (the value of largest magnitude maps to −8)
+  int4 group-G symmetric (axis 1), MSE (least squared error by re-rounding and refits)
 then the total size per scheme. Tensors are read one at a time (large files are fine).
-int4 rows are padded with zeros to whole groups (as \`intquant quantize\` stores them); a
+int4 rows are stored padded to whole groups (as \`intquant quantize\` writes them); a
 tensor with NaN / Inf values is listed as not quantizable.
 
 Without a file: the report on the embedded seeded heavy-tailed 256×512 matrix across eight

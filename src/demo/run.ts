@@ -1,7 +1,8 @@
 /**
  * The end-to-end demo (`intquant demo`, `npm start`): train a float MLP on real MNIST digits,
- * quantize it after training (W8A8 and W4A8, min-max and MSE range setting), fine-tune W4A8 with
- * quantization-aware training, and run the test set through the integer kernels.
+ * quantize it after training (W8A8 and W4A8, min-max and MSE range setting; W4A8 with GPTQ on the
+ * calibration images), fine-tune W4A8 with quantization-aware training, and run the test set
+ * through the integer kernels.
  */
 import { init, sqnr } from '../index.js';
 import { rt } from '../runtime/wasm.js';
@@ -9,7 +10,7 @@ import { Rng } from '../data/random.js';
 import { loadMnist, CLASSES, PIXELS } from './mnist.js';
 import { accuracy, argmaxRows, createMlp, forwardMlp, layerInputs, reluInPlace, train, weightsNK, type Mlp } from './mlp.js';
 import {
-  calibrateActivation, floatGemv, int4WeightParams, w4a8, w8a8Dynamic, w8a8Static,
+  calibrateActivation, floatGemv, int4WeightParams, w4a8, w4a8Gptq, w8a8Dynamic, w8a8Static,
   type IntLayer, type RangeMethod,
 } from './schemes.js';
 import { qatW4A8 } from './qat.js';
@@ -200,6 +201,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         layers: model.layers.map((l, i) => w4a8(wNK[i]!, l.b, l.N, l.K, int4WeightParams(wNK[i]!, l.N, l.K, method))),
       });
     }
+    out.update('int4 weights (GPTQ)', 0, 1);
+    schemes.push({
+      scheme: 'W4A8 GPTQ', kernel: 'QuantizedLinear int4 (W4A8), GPTQ weights',
+      layers: model.layers.map((l, i) => w4a8Gptq(wNK[i]!, l.b, l.N, l.K, inputs[i]!)),
+    });
     const tPtq = lap();
 
     // 3. quantization-aware training of W4A8 (fine-tunes a copy of the float model)
@@ -309,7 +315,8 @@ export function formatDemo(r: DemoResult): string {
     '  the zero point folded → float output stage), or dynamic per-row int8 (the default layer).',
     "W4A8: symmetric int4 weights in groups of 32 along K (weightType 'int4', weightParams from the",
     '  observer or QAT; PackedInt4Matrix); the kernel quantizes activations per group of 32 to int8',
-    '  on the fly. QAT: STE + learned group scales (LSQ, public lsqGradients), initialised from MSE;',
+    `  on the fly. GPTQ: method 'gptq' with each layer's inputs on the ${r.calibImages} calibration images.`,
+    '  QAT: STE + learned group scales (LSQ, public lsqGradients), initialised from MSE;',
     '  logit SQNR is against the original float model, which QAT moves away from by design.',
     'GEMV: one input vector, whole layer (activation quantization + integer GEMV + output stage),',
     '  median; speedup = Σ float32 JS GEMV µs / Σ µs. int = sim: test predictions equal to a float',

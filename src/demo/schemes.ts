@@ -16,6 +16,9 @@
  *                 'int4', weightParams }) on PackedInt4Matrix; the W4A8 kernel quantizes each
  *                 activation row per group of 32 to int8 on the fly (docs eq. 43), so these rows
  *                 use no calibrated activation parameters; the layer adds the float bias.
+ *   W4A8 GPTQ     QuantizedLinear.fromFloat32({ weightType: 'int4', method: 'gptq', calibration }):
+ *                 int4 group-32 codes chosen by GPTQ's error feedback on each layer's calibration
+ *                 inputs (docs eq. 70–79); the same W4A8 kernel.
  */
 import {
   MinMaxObserver, MseObserver, QuantizedLinear,
@@ -158,13 +161,32 @@ export function int4WeightParams(wNK: Float32Array, N: number, K: number, method
  */
 export function w4a8(wNK: Float32Array, b: Float32Array, N: number, K: number, pW: QParams): IntLayer {
   const G = pW.blockSize ?? INT4_GROUP;
-  const groups = Math.ceil(K / G);
   const p: QParams = { ...pW, blockSize: G };
   const wDeq = dequantize(quantize(wNK, [N, K], p), [N, K], p);
   const ql = QuantizedLinear.fromFloat32(wNK, N, K, { weightType: 'int4', weightParams: p, bias: b });
+  return w4a8Layer(ql, wDeq, b, G);
+}
+
+/**
+ * W4A8 with GPTQ weights: group-32 int4 codes from GPTQ on `calibration` (M×K, the layer's inputs
+ * on calibration images). The simulation uses the packed matrix's own dequantized weights
+ * (their scales may be negative — the signed grid's orientation — which QParams do not take).
+ */
+export function w4a8Gptq(wNK: Float32Array, b: Float32Array, N: number, K: number, calibration: Float32Array): IntLayer {
+  const G = INT4_GROUP, groups = Math.ceil(K / G);
+  const ql = QuantizedLinear.fromFloat32(wNK, N, K, { weightType: 'int4', groupSize: G, method: 'gptq', calibration, bias: b });
+  const { q, scales } = ql.weights.toInt4Values();
+  const wDeq = new Float32Array(N * K);
+  for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) wDeq[n * K + k] = Math.fround(q[n * K + k]! * scales[n * groups + Math.floor(k / G)]!);
+  return w4a8Layer(ql, wDeq, b, G);
+}
+
+/** An int4 QuantizedLinear as an IntLayer; wDeq: its dequantized N×K weights (groups of G along K, the last one may be short). */
+function w4a8Layer(ql: QuantizedLinear<'int4'>, wDeq: Float32Array, b: Float32Array, G: number): IntLayer {
+  const { N, K } = ql;
   return {
     K, N,
-    weightBytes: N * Math.ceil(K / 2) + 4 * N * groups,
+    weightBytes: N * Math.ceil(K / 2) + 4 * N * Math.ceil(K / G),
     dequantizedWeights: wDeq,
     forwardBatch: (X, M) => ql.forwardBatch(X, M),
     forward: (x) => ql.forward(x),

@@ -16,10 +16,17 @@ import { IntquantError } from '../errors.js';
 import { qparamsFromRange, quantize, dequantize, packInt4, unpackInt4, type QParams } from '../quant/index.js';
 import type { QType } from '../quant/qtypes.js';
 import { MseObserver } from '../calibrate/index.js';
+import { quantizeInt4Runs } from '../calibrate/int4-groups.js';
+import { gptqQuantize } from '../calibrate/gptq.js';
 import { FLOAT_DTYPES, type SafetensorsDType, type TensorInfo, type TensorSpec } from './safetensors.js';
 
 export type WeightBits = 'int8' | 'int4';
-export type RangeMethod = 'minmax' | 'mse';
+/**
+ * How the codes are chosen: 'minmax' and 'mse' range setting (int8: observed / MSE-searched
+ * per-row range; int4: eq. 60 / the refit of eq. 62–66), 'hqq' (int4 only, eq. 67–68), 'gptq'
+ * (with calibration activations, eq. 70–79).
+ */
+export type RangeMethod = 'minmax' | 'mse' | 'hqq' | 'gptq';
 
 export interface WeightScheme {
   weights: WeightBits;
@@ -70,7 +77,8 @@ export function schemeQType(s: WeightScheme): QType {
 
 export function describeScheme(s: WeightScheme): string {
   const g = s.weights === 'int8' ? 'per-channel' : `group-${s.groupSize}`;
-  return `${schemeQType(s)} ${g} ${s.symmetric ? 'symmetric' : 'asymmetric'} ${s.method === 'mse' ? 'MSE' : 'min-max'}`;
+  const method = { minmax: 'min-max', mse: 'MSE', hqq: 'HQQ', gptq: 'GPTQ' }[s.method];
+  return `${schemeQType(s)} ${g} ${s.symmetric ? 'symmetric' : 'asymmetric'} ${method}`;
 }
 
 /** Why `intquant quantize` copies this tensor unchanged, or undefined when it quantizes it. */
@@ -114,14 +122,6 @@ export function paddedK(m: { shape: readonly number[]; block_size?: number }): n
   return m.block_size ? Math.ceil(K / m.block_size) * m.block_size : K;
 }
 
-/** Rows of x [N, K] padded with zeros to [N, Kp]. */
-function padRows(x: Float32Array, N: number, K: number, Kp: number): Float32Array {
-  if (Kp === K) return x;
-  const out = new Float32Array(N * Kp);
-  for (let n = 0; n < N; n++) out.set(x.subarray(n * K, (n + 1) * K), n * Kp);
-  return out;
-}
-
 function runRanges(x: Float32Array, run: number): { min: Float32Array; max: Float32Array } {
   const count = x.length / run;
   const min = new Float32Array(count), max = new Float32Array(count);
@@ -163,35 +163,66 @@ export function weightParams(x: Float32Array, N: number, K: number, s: WeightSch
 const asF32 = (s: number | Float32Array): Float32Array => (typeof s === 'number' ? Float32Array.of(s) : s);
 
 /**
- * Quantize a row-major [N, K] weight into what the file stores. int4 rows are padded with zeros to
- * whole groups first: 0 is on every grid and widens no range, so min-max parameters are those of
- * the ragged group, and the padding adds no error to the MSE search.
+ * Quantize a row-major [N, K] weight into what the file stores. int8: per-row parameters by
+ * min-max or the MSE search (eq. 7, 27), or GPTQ's codes (with `calibration`, M×K). int4: the
+ * group quantizer of PackedInt4Matrix.quantize (eq. 60–68) on the rows as they are (a ragged last
+ * group is fitted on its own values), or GPTQ; each row is then padded to whole groups with the
+ * code of 0 (0 for int4, the group's zero point for uint4), so the padding dequantizes to 0.
  */
-export function quantizeWeight(x: Float32Array, N: number, K: number, s: WeightScheme): StoredWeight {
-  const Kp = s.weights === 'int4' ? Math.ceil(K / s.groupSize) * s.groupSize : K;
-  const xp = padRows(x, N, K, Kp);
-  const p = weightParams(xp, N, Kp, s);
-  const q = quantize(xp, [N, Kp], p) as Int8Array | Uint8Array;
-  const out: StoredWeight = { q: s.weights === 'int4' ? packInt4(q) : q, scale: asF32(p.scale) };
+export function quantizeWeight(x: Float32Array, N: number, K: number, s: WeightScheme, calibration?: Float32Array): StoredWeight {
+  if (s.weights === 'int4') return quantizeInt4Weight(x, N, K, s, calibration);
+  if (s.method === 'gptq') {
+    if (!s.symmetric) throw new IntquantError('IQ_UNSUPPORTED', 'GPTQ int8 weights are symmetric per channel; drop --asymmetric');
+    const g = gptqQuantize(x, N, K, calibration!, { weightType: 'int8', groupSize: K, symmetric: true });
+    return { q: g.q, scale: g.scales };
+  }
+  if (s.method === 'hqq') throw new IntquantError('IQ_UNSUPPORTED', "method 'hqq' applies to int4 weights only");
+  const p = weightParams(x, N, K, s);
+  const q = quantize(x, [N, K], p) as Int8Array | Uint8Array;
+  const out: StoredWeight = { q, scale: asF32(p.scale) };
   if (!s.symmetric) out.zeroPoint = Uint8Array.from(p.zeroPoint as ArrayLike<number>);
   return out;
 }
 
-/** The float32 values a stored weight represents. */
+function quantizeInt4Weight(x: Float32Array, N: number, K: number, s: WeightScheme, calibration?: Float32Array): StoredWeight {
+  const G = s.groupSize, groups = Math.ceil(K / G), Kp = groups * G;
+  const g = s.method === 'gptq'
+    ? gptqQuantize(x, N, K, calibration!, { weightType: 'int4', groupSize: G, symmetric: s.symmetric })
+    : quantizeInt4Runs(x, N, K, G, s.symmetric, s.method);
+  const q = s.symmetric ? new Int8Array(N * Kp) : new Uint8Array(N * Kp);
+  for (let n = 0; n < N; n++) {
+    q.set(g.q.subarray(n * K, (n + 1) * K), n * Kp);
+    if (g.zeroPoints && Kp > K) q.fill(g.zeroPoints[n * groups + groups - 1]!, n * Kp + K, (n + 1) * Kp);
+  }
+  const out: StoredWeight = { q: packInt4(q), scale: g.scales };
+  if (g.zeroPoints) out.zeroPoint = g.zeroPoints;
+  return out;
+}
+
+/**
+ * The float32 values a stored weight represents: f32((q − zero_point)·scale) (eq. 3). int4 scales
+ * may be negative (signed int4 orients its grid by the scale's sign, eq. 60), which eq. 3 takes as it is.
+ */
 export function dequantizeWeight(meta: QuantizedTensorMeta, w: StoredWeight): Float32Array {
   const [N, K] = meta.shape;
   const Kp = paddedK(meta);
   const signed = meta.qtype === 'int8' || meta.qtype === 'int4';
-  const q = meta.packing === 'onnx-int4' ? unpackInt4(w.q as Uint8Array, N * Kp, signed)
-    : signed ? new Int8Array(w.q.buffer, w.q.byteOffset, w.q.length) : new Uint8Array(w.q.buffer, w.q.byteOffset, w.q.length);
+  if (meta.packing === 'onnx-int4') {
+    const q = unpackInt4(w.q as Uint8Array, N * Kp, signed);
+    const G = meta.block_size!, groups = Kp / G;
+    const x = new Float32Array(N * K);
+    for (let n = 0; n < N; n++) {
+      for (let k = 0; k < K; k++) {
+        const j = n * groups + Math.floor(k / G);
+        x[n * K + k] = Math.fround((q[n * Kp + k]! - (w.zeroPoint ? w.zeroPoint[j]! : 0)) * w.scale[j]!);
+      }
+    }
+    return x;
+  }
+  const q = signed ? new Int8Array(w.q.buffer, w.q.byteOffset, w.q.length) : new Uint8Array(w.q.buffer, w.q.byteOffset, w.q.length);
   const p: QParams = { qtype: meta.qtype, scale: w.scale, axis: meta.axis };
-  if (meta.block_size) p.blockSize = meta.block_size;
   if (w.zeroPoint) p.zeroPoint = w.zeroPoint;
-  const xp = dequantize(q, [N, Kp], p);
-  if (Kp === K) return xp;
-  const x = new Float32Array(N * K);
-  for (let n = 0; n < N; n++) x.set(xp.subarray(n * Kp, n * Kp + K), n * K);
-  return x;
+  return dequantize(q, [N, K], p);
 }
 
 /** Stored bytes of a scheme for an [N, K] weight (values + F32 scales + U8 zero points). */

@@ -3,8 +3,12 @@
  * consecutive k, packed once into the q4 kernels' panel layout in wasm memory
  * (assembly/gemv/q4-gemv-4x32-simd.ts draws it byte by byte; docs/quantization.md eq. 40–44).
  *
- *   signed:   q ∈ [−8, 7], w ≈ s[n,g]·q                         (symmetric)
+ *   signed:   q ∈ [−8, 7], w ≈ s[n,g]·q, s ≠ 0 (its sign orients the grid, eq. 60)   (symmetric)
  *   unsigned: q ∈ [0, 15], w ≈ s[n,g]·(q − z[n,g]), z default 8  (asymmetric, as MatMulNBits)
+ *
+ * `quantize` picks the parameters from float weights without data: method 'minmax' (ggml Q4_0's
+ * grid, eq. 60), 'mse' (the default: re-rounding and least-squares refits, eq. 62–66) or 'hqq'
+ * (half-quadratic, eq. 67–68), src/calibrate/int4-groups.ts.
  *
  * Memory: one block of Np·Kp/2 + Np·groups·(4 or 8) bytes (Np = N rounded up to 4, Kp = K
  * rounded up to groupSize): the packed nibbles plus one float32 scale (and, when any zero point
@@ -14,23 +18,42 @@
 import { DisposedError, InvalidArgumentError, NaNInputError } from '../errors.js';
 import type { WasmMemory } from '../runtime/memory.js';
 import { currentBuild, rt } from '../runtime/wasm.js';
-import { affineParams } from '../quant/range.js';
-import { roundHalfEvenF32 } from '../quant/round.js';
-import { QTYPES } from '../quant/qtypes.js';
+import { int4Method, quantizeInt4Runs, type Int4Method } from '../calibrate/int4-groups.js';
 import { part, scratch } from './scratch.js';
-import { assertDim, assertLength, assertOut } from './validate.js';
+import { assertDim, assertKnownOptions, assertLength, assertOut } from './validate.js';
 import { int4LayoutOf, int4Slots } from './layouts.js';
 
 export interface PackedInt4Options {
   /** Values per group along K: a power of two from 32 to 256. */
   groupSize: number;
-  /** One float32 scale per group, N × ceil(K / groupSize), row-major; finite and > 0. */
+  /**
+   * One float32 scale per group, N × ceil(K / groupSize), row-major; finite and ≠ 0 (a negative
+   * scale mirrors the grid: signed int4 uses it to map a positive extreme to −8, eq. 60).
+   */
   scales: Float32Array;
   /** Unsigned weights only: one zero point per group in [0, 15] (default 8 everywhere). */
   zeroPoints?: Uint8Array;
   /** true: q is Int8Array in [−8, 7]; false: q is Uint8Array in [0, 15]. */
   signed: boolean;
 }
+
+export interface Int4QuantizeOptions {
+  /** Values per group along K: a power of two from 32 to 256. */
+  groupSize: number;
+  /** true (default): signed int4 q ∈ [−8, 7], no zero point; false: uint4 with a zero point per group. */
+  symmetric?: boolean;
+  /**
+   * How the group parameters are chosen from the weights alone: 'minmax' (signed: the value of
+   * largest magnitude maps to −8, eq. 60; unsigned: the range with 0, eq. 7), 'mse' (default:
+   * least squared error by alternating re-rounding and refits, eq. 62–66) or 'hqq' (robust ℓp
+   * error by half-quadratic splitting, eq. 67–68).
+   */
+  method?: Int4Method;
+}
+
+const QUANTIZE_OPTIONS = ['groupSize', 'symmetric', 'method'] as const;
+const FROM_OPTIONS = ['groupSize', 'scales', 'zeroPoints', 'signed'] as const;
+const GEMV_OPTIONS = ['activations'] as const;
 
 export interface Int4GemvOptions {
   /** 'int8' (default): W4A8, activations quantized per group to int8 (eq. 43); 'float32': weight-only (eq. 44). */
@@ -46,7 +69,7 @@ const registry = new FinalizationRegistry<{ mem: WasmMemory; offset: number }>((
   if (mem.isLive(offset)) mem.release(offset);
 });
 
-function checkGroupSize(G: unknown): asserts G is number {
+export function checkGroupSize(G: unknown): asserts G is number {
   if (typeof G !== 'number' || !INT4_GROUP_SIZES.includes(G)) {
     throw new InvalidArgumentError('groupSize', `must be a power of two from 32 to 256 (${INT4_GROUP_SIZES.join(', ')}), got ${String(G)}`);
   }
@@ -99,10 +122,12 @@ export class PackedInt4Matrix {
   /**
    * Pack int4 values given one per element (row-major N×K) with their group scales.
    * @throws InvalidArgumentError on wrong types or lengths, values or zero points out of range,
-   *   a groupSize that is not a power of two from 32 to 256, or scales that are not finite and > 0.
+   *   a groupSize that is not a power of two from 32 to 256, scales that are not finite and ≠ 0,
+   *   or an unknown option.
    */
   static from(q: Int8Array | Uint8Array, N: number, K: number, options: PackedInt4Options): PackedInt4Matrix {
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'must be { groupSize, scales, zeroPoints?, signed }');
+    assertKnownOptions('PackedInt4Matrix.from', options, FROM_OPTIONS);
     const { groupSize: G, scales, zeroPoints, signed } = options;
     if (typeof signed !== 'boolean') throw new InvalidArgumentError('signed', `must be true (Int8Array q in [−8, 7]) or false (Uint8Array q in [0, 15]), got ${String(signed)}`);
     if (signed ? !(q instanceof Int8Array) : !(q instanceof Uint8Array)) {
@@ -117,7 +142,9 @@ export class PackedInt4Matrix {
     assertLength('scales', scales, N * groups, `N·ceil(K/groupSize) = ${N}·${groups}`);
     for (let i = 0; i < scales.length; i++) {
       const s = scales[i]!;
-      if (!(s > 0) || s === Infinity) throw new InvalidArgumentError('scales', `must be finite and > 0, got ${s} at index ${i}`);
+      if (!Number.isFinite(s) || s === 0) {
+        throw new InvalidArgumentError('scales', `must be finite and ≠ 0 (a negative scale mirrors the grid, eq. 60), got ${s} at index ${i}`);
+      }
     }
     const [lo, hi] = signed ? [-8, 7] : [0, 15];
     for (let i = 0; i < q.length; i++) {
@@ -174,10 +201,12 @@ export class PackedInt4Matrix {
   }
 
   /**
-   * Quantize row-major N×K float32 weights per group: symmetric int4 (s = absmax/7.5, eq. 7) or
-   * asymmetric uint4 min–max (range widened to include 0, eq. 7), round half to even (eq. 2).
+   * Quantize row-major N×K float32 weights per group of `groupSize` along K (the last group of a
+   * row may be short): signed int4 (default) or uint4 with zero points, the parameters chosen by
+   * `method` ('mse' by default), the codes by eq. 2 (true float32 division, round half to even).
+   * @throws InvalidArgumentError (bad sizes, NaN / ±Inf weights, an unknown method or option).
    */
-  static quantize(w: Float32Array, N: number, K: number, options: { groupSize: number; symmetric?: boolean }): PackedInt4Matrix {
+  static quantize(w: Float32Array, N: number, K: number, options: Int4QuantizeOptions): PackedInt4Matrix {
     const q = quantizeInt4Groups(w, N, K, options);
     return PackedInt4Matrix.from(q.q, N, K, { groupSize: options.groupSize, scales: q.scales, zeroPoints: q.zeroPoints, signed: q.signed });
   }
@@ -398,6 +427,7 @@ export class PackedInt4Matrix {
 
 function activationsOf(options: Int4GemvOptions): 'int8' | 'float32' {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', "must be { activations?: 'int8' | 'float32' }");
+  assertKnownOptions('PackedInt4Matrix.gemv / gemm', options, GEMV_OPTIONS);
   const a = options.activations ?? 'int8';
   if (a !== 'int8' && a !== 'float32') throw new InvalidArgumentError('options.activations', `must be 'int8' or 'float32', got ${String(a)}`);
   return a;
@@ -408,43 +438,19 @@ function nonFinite(argument: string, index: number, v: number): never {
   throw new InvalidArgumentError(argument, `contains ${v} at index ${index}; int8 activation quantization needs finite values (use activations: 'float32' to propagate infinities)`);
 }
 
-/** Per-group int4 quantization of float weights (eq. 2, 7): the values, scales and zero points. */
-export function quantizeInt4Groups(w: Float32Array, N: number, K: number, options: { groupSize: number; symmetric?: boolean }):
+/** Per-group int4 quantization of float weights by `options.method` (eq. 2, 60–68): the values, scales and zero points. */
+export function quantizeInt4Groups(w: Float32Array, N: number, K: number, options: Int4QuantizeOptions):
   { q: Int8Array | Uint8Array; scales: Float32Array; zeroPoints?: Uint8Array; signed: boolean } {
   if (!(w instanceof Float32Array)) throw new InvalidArgumentError('w', 'must be a Float32Array (row-major N×K)');
   assertDim('N', N);
   assertDim('K', K);
   assertLength('w', w, N * K, `N·K = ${N}·${K}`);
-  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'must be { groupSize, symmetric? }');
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', "must be { groupSize, symmetric?, method?: 'minmax' | 'mse' | 'hqq' }");
+  assertKnownOptions('PackedInt4Matrix.quantize', options, QUANTIZE_OPTIONS);
   const G = options.groupSize;
   checkGroupSize(G);
   const symmetric = options.symmetric ?? true;
-  const info = symmetric ? QTYPES.int4 : QTYPES.uint4;
-  const groups = Math.ceil(K / G);
-  const q = symmetric ? new Int8Array(N * K) : new Uint8Array(N * K);
-  const scales = new Float32Array(N * groups);
-  const zeroPoints = symmetric ? undefined : new Uint8Array(N * groups);
-  for (let n = 0; n < N; n++) {
-    for (let g = 0; g < groups; g++) {
-      const k0 = n * K + g * G, k1 = n * K + Math.min(K, (g + 1) * G);
-      let lo = 0, hi = 0;
-      for (let i = k0; i < k1; i++) {
-        const v = w[i]!;
-        if (!Number.isFinite(v)) {
-          if (Number.isNaN(v)) throw new NaNInputError('w', i);
-          throw new InvalidArgumentError('w', `contains ${v} at index ${i}; weights must be finite`);
-        }
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
-      }
-      const { scale, zeroPoint } = affineParams(lo, hi, info, symmetric, false);
-      scales[n * groups + g] = scale;
-      if (zeroPoints) zeroPoints[n * groups + g] = zeroPoint;
-      for (let i = k0; i < k1; i++) {
-        const v = roundHalfEvenF32(Math.fround(w[i]! / scale)) + zeroPoint;
-        q[i] = v < info.qmin ? info.qmin : v > info.qmax ? info.qmax : v;
-      }
-    }
-  }
-  return zeroPoints ? { q, scales, zeroPoints, signed: false } : { q, scales, signed: true };
+  if (typeof symmetric !== 'boolean') throw new InvalidArgumentError('symmetric', `must be true (int4) or false (uint4 with zero points), got ${String(symmetric)}`);
+  const method = int4Method('method', options.method);
+  return quantizeInt4Runs(w, N, K, G, symmetric, method);
 }

@@ -5,7 +5,9 @@
  *
  * weightType 'int8' (PackedInt8Matrix, exact int8 GEMV/GEMM, eq. 10–15):
  *   weights  default: per-output-channel symmetric int8, s_w[n] = f32(max_k |W[n,k]| / 127),
- *            q = clamp(round_half_even(f32(W/s_w)), −127, 127).
+ *            q = clamp(round_half_even(f32(W/s_w)), −127, 127) (method 'minmax').
+ *            method 'gptq' with `calibration` (M×K inputs): the same scales, codes chosen by
+ *            GPTQ's error feedback (eq. 70–79, src/calibrate/gptq.ts).
  *            `weightParams`: int8 or uint8 QParams, per channel (axis 0) or per tensor, symmetric
  *            or with zero points; the codes are exactly `quantize(w, [N, K], weightParams)`.
  *            One zero point for all rows is folded at pack time (eq. 13); differing per-channel
@@ -19,8 +21,9 @@
  *   memory   packed matrix + 8·N bytes (float32 scales and bias) [+ 4·N int32 zero-point terms].
  *
  * weightType 'int4' (PackedInt4Matrix, W4A8, eq. 40–43):
- *   weights  default: groups of `groupSize` (32) along K, `symmetric` (true) int4 absmax/7.5 or
- *            uint4 min–max (PackedInt4Matrix.quantize).
+ *   weights  default: groups of `groupSize` (32) along K, `symmetric` (true) int4 or uint4 with
+ *            zero points, parameters by `method` — 'minmax', 'mse' (default), 'hqq'
+ *            (PackedInt4Matrix.quantize, eq. 60–68) or 'gptq' with `calibration` (eq. 70–79).
  *            `weightParams`: int4 or uint4 QParams, axis 1, blockSize = group size (32–256); the
  *            scales are N × ceil(K / blockSize): the last group of a row may be short, as in
  *            quantize() (eq. 50). int4 with zero points is stored as uint4 (q + 8, z + 8: the
@@ -41,11 +44,13 @@ import { resolveParams, type QParams, type ResolvedParams } from '../quant/param
 import { quantizeFamily } from '../quant/kernels.js';
 import type { QTypeInfo } from '../quant/qtypes.js';
 import { PackedInt8Matrix } from './packed-int8-matrix.js';
-import { INT4_GROUP_SIZES, PackedInt4Matrix } from './packed-int4-matrix.js';
+import { INT4_GROUP_SIZES, PackedInt4Matrix, checkGroupSize } from './packed-int4-matrix.js';
 import { runOutputFloat32 } from './output/float32.js';
 import { part, scratch } from './scratch.js';
-import { assertDim, assertLength, assertOut } from './validate.js';
+import { assertDim, assertKnownOptions, assertLength, assertOut } from './validate.js';
 import { roundHalfEvenF32 } from '../quant/round.js';
+import { INT4_METHODS, int4Method, type Int4Method } from '../calibrate/int4-groups.js';
+import { gptqQuantize, type GptqResult } from '../calibrate/gptq.js';
 
 export type LinearWeightType = 'int8' | 'int4';
 
@@ -69,7 +74,24 @@ export interface QuantizedLinearOptions<T extends LinearWeightType = LinearWeigh
   weightParams?: QParams;
   /** int8 only: static per-tensor int8/uint8 activation parameters (default: dynamic per token, eq. 16). */
   inputParams?: QParams;
+  /**
+   * How the weight codes are chosen (not with weightParams). int4: 'minmax', 'mse' (default) or
+   * 'hqq' from the weights alone (eq. 60–68), or 'gptq' from `calibration` (eq. 70–79).
+   * int8: 'minmax' (default, per-channel max-abs scales) or 'gptq' (the same scales, codes by GPTQ).
+   */
+  method?: LinearMethod;
+  /** method 'gptq' only (required): M×K float32 activations of this layer's input, row-major (M ≥ 1 rows). */
+  calibration?: Float32Array;
+  /** method 'gptq' only: quantize the columns in order of decreasing Hessian diagonal (default false). */
+  actOrder?: boolean;
+  /** method 'gptq' only: λ = dampening · mean(diag H) added to the Hessian's diagonal (default 0.01, eq. 71). */
+  dampening?: number;
 }
+
+export type LinearMethod = Int4Method | 'gptq';
+
+const LINEAR_OPTIONS = ['weightType', 'bias', 'groupSize', 'symmetric', 'weightParams', 'inputParams', 'method', 'calibration', 'actOrder', 'dampening'] as const;
+const GPTQ_ONLY = ['calibration', 'actOrder', 'dampening'] as const;
 
 const registry = new FinalizationRegistry<{ mem: WasmMemory; offset: number }>(({ mem, offset }) => {
   if (mem.isLive(offset)) mem.release(offset);
@@ -156,8 +178,9 @@ export class QuantizedLinear<T extends LinearWeightType = LinearWeightType> {
     assertDim('K', K);
     if (w.length !== N * K) throw new InvalidArgumentError('w', `has ${w.length} elements but N·K = ${N}·${K} = ${N * K}`);
     if (typeof options !== 'object' || options === null) {
-      throw new InvalidArgumentError('options', "must be an object { weightType: 'int8' | 'int4', bias?, groupSize?, symmetric?, weightParams?, inputParams? }");
+      throw new InvalidArgumentError('options', "must be an object { weightType: 'int8' | 'int4', bias?, groupSize?, symmetric?, weightParams?, inputParams?, method?, calibration?, actOrder?, dampening? }");
     }
+    assertKnownOptions('QuantizedLinear.fromFloat32', options, LINEAR_OPTIONS);
     const weightType = options.weightType as unknown;
     if (weightType !== 'int8' && weightType !== 'int4') throw new InvalidArgumentError('weightType', `must be 'int8' or 'int4', got ${String(weightType)}`);
     const bias = options.bias;
@@ -166,17 +189,20 @@ export class QuantizedLinear<T extends LinearWeightType = LinearWeightType> {
       assertLength('bias', bias, N, 'N');
       for (let i = 0; i < N; i++) if (!Number.isFinite(bias[i]!)) throw new InvalidArgumentError('bias', `must be finite, got ${bias[i]} at index ${i}`);
     }
+    const method = linearMethod(options, weightType);
     if (weightType === 'int4') {
-      return new QuantizedLinear<T>(options.weightType, buildInt4(w, N, K, options), bias);
+      return new QuantizedLinear<T>(options.weightType, buildInt4(w, N, K, options, method), bias);
     }
     if (options.groupSize !== undefined) throw new InvalidArgumentError('groupSize', "applies to weightType 'int4' only; int8 weights are quantized per output channel");
     if (options.symmetric !== undefined) {
       throw new InvalidArgumentError('symmetric', "applies to weightType 'int4' only; int8 weights are symmetric per channel by default — pass weightParams (e.g. uint8 with zero points) for asymmetric int8 weights");
     }
     const input = options.inputParams === undefined ? undefined : resolveInput(options.inputParams, K);
-    const parts = options.weightParams === undefined
-      ? buildInt8Default(w, N, K, input)
-      : buildInt8FromParams(w, N, K, options.weightParams, input);
+    const parts = method === 'gptq'
+      ? buildInt8Gptq(runGptq(w, N, K, options, 'int8'), N, K, input)
+      : options.weightParams === undefined
+        ? buildInt8Default(w, N, K, input)
+        : buildInt8FromParams(w, N, K, options.weightParams, input);
     return new QuantizedLinear<T>(options.weightType, parts.packed, bias, { scales: parts.scales, zDelta: parts.zDelta, input });
   }
 
@@ -294,6 +320,49 @@ export class QuantizedLinear<T extends LinearWeightType = LinearWeightType> {
   }
 }
 
+/**
+ * The method option, checked against the weight type and the other options: weightParams replace
+ * any method; calibration, actOrder and dampening belong to 'gptq' (which needs calibration).
+ */
+function linearMethod(options: QuantizedLinearOptions, weightType: LinearWeightType): LinearMethod | undefined {
+  const allowed: readonly string[] = weightType === 'int4' ? [...INT4_METHODS, 'gptq'] : ['minmax', 'gptq'];
+  const m = options.method as unknown;
+  if (m !== undefined && options.weightParams !== undefined) {
+    throw new InvalidArgumentError('method', 'applies to the built-in quantization only; with weightParams the codes are exactly quantize(w, weightParams) — omit method or weightParams');
+  }
+  if (m !== undefined && (typeof m !== 'string' || !allowed.includes(m))) {
+    const hint = weightType === 'int8' && (m === 'mse' || m === 'hqq') ? `; '${m}' is an int4 method (int8 per-channel weights use max-abs scales)` : '';
+    throw new InvalidArgumentError('method', `for weightType '${weightType}' must be ${allowed.map((a) => `'${a}'`).join(', ')}, got ${typeof m === 'string' ? `'${m}'` : String(m)}${hint}`);
+  }
+  if (m !== 'gptq') {
+    for (const key of GPTQ_ONLY) {
+      if (options[key] !== undefined) throw new InvalidArgumentError(key, `applies to method 'gptq' only (got method ${m === undefined ? 'unset' : `'${String(m)}'`}); pass method: 'gptq' or omit ${key}`);
+    }
+    return weightType === 'int4' && options.weightParams === undefined ? int4Method('method', m) : (m as LinearMethod | undefined);
+  }
+  if (options.calibration === undefined) {
+    throw new InvalidArgumentError('calibration', "method 'gptq' needs calibration: a Float32Array of M×K activations (M rows of this layer's K inputs)");
+  }
+  if (options.actOrder !== undefined && typeof options.actOrder !== 'boolean') throw new InvalidArgumentError('actOrder', `must be true or false, got ${String(options.actOrder)}`);
+  return 'gptq';
+}
+
+function runGptq(w: Float32Array, N: number, K: number, options: QuantizedLinearOptions, weightType: LinearWeightType): GptqResult {
+  if (options.inputParams !== undefined && weightType === 'int4') {
+    throw new InvalidArgumentError('inputParams', "int4 layers run W4A8: the kernel quantizes activations dynamically per group of groupSize (eq. 43), so static input parameters are not supported — omit inputParams, or use weightType 'int8' for static activations");
+  }
+  return gptqQuantize(w, N, K, options.calibration!, {
+    weightType, groupSize: options.groupSize ?? 32, symmetric: options.symmetric ?? true,
+    actOrder: options.actOrder ?? false, dampening: options.dampening,
+  });
+}
+
+/** GPTQ codes with their per-channel scales (int8, zero points 0) packed for the int8 GEMV. */
+function buildInt8Gptq(g: GptqResult, N: number, K: number, input: StaticInput | undefined): Int8Parts {
+  const packed = PackedInt8Matrix.from(g.q as Int8Array, N, K, { zeroPoint: 0, xZeroPoint: input?.zeroPoint ?? 0 });
+  return { packed, scales: g.scales };
+}
+
 /** inputParams → per-tensor int8/uint8 s_x, z_x. */
 function resolveInput(p: QParams, K: number): StaticInput {
   if (p === null || typeof p !== 'object') throw new InvalidArgumentError('inputParams', 'must be a QParams object { qtype, scale, zeroPoint? } (per tensor, int8 or uint8)');
@@ -367,7 +436,7 @@ function buildInt8FromParams(w: Float32Array, N: number, K: number, p: QParams, 
   return { packed, scales, zDelta };
 }
 
-function buildInt4(w: Float32Array, N: number, K: number, options: QuantizedLinearOptions): PackedInt4Matrix {
+function buildInt4(w: Float32Array, N: number, K: number, options: QuantizedLinearOptions, method: LinearMethod | undefined): PackedInt4Matrix {
   if (options.inputParams !== undefined) {
     throw new InvalidArgumentError('inputParams', "int4 layers run W4A8: the kernel quantizes activations dynamically per group of groupSize (eq. 43), so static input parameters are not supported — omit inputParams, or use weightType 'int8' for static activations");
   }
@@ -376,7 +445,12 @@ function buildInt4(w: Float32Array, N: number, K: number, options: QuantizedLine
     const groupSize = options.groupSize ?? 32;
     const symmetric = options.symmetric ?? true;
     if (typeof symmetric !== 'boolean') throw new InvalidArgumentError('symmetric', `must be true (int4) or false (uint4 with zero points), got ${String(symmetric)}`);
-    return PackedInt4Matrix.quantize(w, N, K, { groupSize, symmetric });
+    if (method === 'gptq') {
+      checkGroupSize(groupSize);
+      const g = runGptq(w, N, K, options, 'int4');
+      return PackedInt4Matrix.from(g.q, N, K, { groupSize, scales: g.scales, zeroPoints: g.zeroPoints, signed: symmetric });
+    }
+    return PackedInt4Matrix.quantize(w, N, K, { groupSize, symmetric, method: method as Int4Method });
   }
   if (p === null || typeof p !== 'object') throw new InvalidArgumentError('weightParams', 'must be a QParams object { qtype, scale, zeroPoint?, axis: 1, blockSize }');
   if (options.symmetric !== undefined) {

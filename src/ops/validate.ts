@@ -36,3 +36,15 @@ export function assertOut<T extends Int32Array | Float32Array>(argument: string,
   if ((out as T).length !== n) throw new InvalidArgumentError(argument, `has ${(out as T).length} elements, needs ${n}`);
   return out as T;
 }
+
+/**
+ * Every own key of `options` must be one of `known`: an option a function does not know is an
+ * error naming it (a misspelt or misplaced option would otherwise be silently ignored).
+ */
+export function assertKnownOptions(what: string, options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new InvalidArgumentError(`options.${key}`, `is not an option of ${what}; its options are ${known.join(', ')}`);
+    }
+  }
+}

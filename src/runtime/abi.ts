@@ -76,6 +76,8 @@ export interface CalibrateKernelExports {
   cal_histogram_rows_f32(x: number, groups: number, starts: number, lo: number, invw: number, nbins: number, absolute: number, counts: number, zeros: number): void;
   /** out (float64[groups]) += Σ (x − Q/DQ(x))² with float32 scales/zero points per group. */
   cal_qdq_sqerr_rows_f32(x: number, groups: number, starts: number, scales: number, zps: number, qmin: number, qmax: number, out: number): void;
+  /** C (M×N) += α·A (M×K)·B (K×N), float64 row-major with row strides in elements (GPTQ, eq. 72, 77–78). */
+  cal_gemm_acc_f64(c: number, ldc: number, a: number, lda: number, b: number, ldb: number, M: number, N: number, K: number, alpha: number): void;
 }
 // Declaration merging: adds the calibration kernels to the runtime's KernelExports.
 export interface KernelExports extends CalibrateKernelExports {}

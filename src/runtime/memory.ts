@@ -134,6 +134,7 @@ export class WasmMemory {
   u16(offset: number, length: number): Uint16Array { return new Uint16Array(this.memory.buffer, offset, length); }
   i32(offset: number, length: number): Int32Array { return new Int32Array(this.memory.buffer, offset, length); }
   f32(offset: number, length: number): Float32Array { return new Float32Array(this.memory.buffer, offset, length); }
+  f64(offset: number, length: number): Float64Array { return new Float64Array(this.memory.buffer, offset, length); }
 
   private insertFree(offset: number, size: number): void {
     const free = this.free;
