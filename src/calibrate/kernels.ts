@@ -1,7 +1,7 @@
 /**
  * Host wrappers for the calibration kernels (assembly/calibrate/). They move one batch into wasm
  * memory in group-major order, and call the range, histogram and Q/DQ-error kernels on it.
- * Every view on wasm memory is re-derived after an allocation (memory.grow detaches them).
+ * Every view on wasm memory is re-derived after an allocation (views taken before growth cannot reach new bytes).
  */
 import { NaNInputError } from '../errors.js';
 import { rt } from '../runtime/wasm.js';

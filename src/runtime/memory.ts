@@ -5,9 +5,13 @@
  * aligned to ALIGN bytes and followed by at least TAIL_PAD bytes that belong to nobody's data,
  * so a SIMD kernel may read (never write) up to 16 bytes past the end of its input.
  *
- * Growth: `memory.grow` detaches every ArrayBuffer view taken before it. Nothing here keeps a
- * view across an allocation; callers re-derive views with `bytes()` / `f32()` … after any call
- * that may allocate (see Tensor.view() for a view that re-derives itself).
+ * Growth: the memory is shared (pool workers run kernels on it, docs/threads.md), and a shared
+ * memory never detaches: after `memory.grow` a view taken before still reads and writes its own
+ * bytes, but it sits on the old, shorter SharedArrayBuffer and cannot reach anything allocated
+ * past the old end; `memory.buffer` is a new, longer SharedArrayBuffer. Nothing here keeps a
+ * view across an allocation; callers re-derive views from `memory.buffer` (`bytes()` / `f32()`
+ * …) after any call that may allocate (Tensor.view() re-derives itself). Workers never grow the
+ * memory and allocate nothing; the kernels they run see the grown memory at once.
  */
 import { IntquantError, InvalidArgumentError, MemoryBudgetError } from '../errors.js';
 
@@ -163,7 +167,7 @@ export class WasmMemory {
     if (needPages > MAX_PAGES) {
       throw new MemoryBudgetError(end - this.top, this.inUse, MAX_PAGES * PAGE);
     }
-    // Grow geometrically (×1.25) to keep the number of detaching growths small.
+    // Grow geometrically (×1.25) to keep the number of growths (and stale views) small.
     const want = Math.min(MAX_PAGES, Math.max(needPages, Math.ceil(havePages * 1.25)));
     try {
       this.memory.grow(want - havePages);

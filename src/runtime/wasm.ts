@@ -7,12 +7,14 @@
  * Node ≥ 22, or Node 20 with --experimental-wasm-relaxed-simd). With backend 'auto' the relaxed
  * build is used only when the engine validates it AND it passes a start-up self-test against the
  * baseline build (src/runtime/selftest.ts); both instances share one memory.
+ *
+ * The memory is a shared WebAssembly.Memory (the builds are compiled with threads and
+ * sharedMemory): pool workers instantiate the selected build's module on it (docs/threads.md).
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { instantiate } from '@assemblyscript/loader';
 import { IntquantError, InvalidArgumentError, NotInitializedError } from '../errors.js';
 import { WasmMemory } from './memory.js';
 import type { KernelExports } from './abi.js';
@@ -30,6 +32,8 @@ export interface Runtime {
   readonly backend: Backend;
   /** Why the relaxed build is not in use, when it is not. */
   readonly relaxedUnavailable?: string;
+  /** The compiled module of the build in use (pool workers instantiate it on the same memory). */
+  readonly module: WebAssembly.Module;
 }
 
 let runtime: Runtime | undefined;
@@ -64,16 +68,21 @@ export interface InitOptions {
   experimentalRelaxedSimd?: boolean;
 }
 
-async function instantiateBuild(bytes: Uint8Array, memory: WebAssembly.Memory): Promise<KernelExports> {
-  const { exports } = await instantiate<Record<string, unknown>>(bytes, {
+/** The imports every build takes: the one shared memory (the builds import `env.memory`, nothing else). */
+export function kernelImports(memory: WebAssembly.Memory): WebAssembly.Imports {
+  return {
     env: {
       memory,
       abort(_msg: number, _file: number, line: number, column: number) {
         throw new IntquantError('IQ_KERNEL_ABORT', `kernel aborted at line ${line}:${column}`);
       },
     },
-  });
-  return exports as unknown as KernelExports;
+  };
+}
+
+/** Instantiate a compiled build on `memory` (the main thread here; every pool worker the same way). */
+export function instantiateBuild(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+  return new WebAssembly.Instance(module, kernelImports(memory)).exports as unknown as KernelExports;
 }
 
 /** Whether to turn on V8's relaxed-SIMD flag: the option, else INTQUANT_EXPERIMENTAL_RELAXED_SIMD (1/0). */
@@ -114,32 +123,63 @@ function requestedBackend(options: InitOptions): 'auto' | Backend {
   return b;
 }
 
+/**
+ * The optional builds, best first. Each names its file, how the engine is checked for it and the
+ * self-test it must pass against the baseline before 'auto' picks it. The baseline SIMD128 build
+ * (BASELINE_FILE) is always loaded and is the fallback. Every build imports the same shared
+ * memory, so the one selected is instantiated again in each pool worker (src/runtime/pool.ts).
+ */
+interface OptionalBuild {
+  readonly backend: Exclude<Backend, 'simd128'>;
+  readonly file: string;
+  /** undefined when the engine can run the bytes, else why not. */
+  validate(bytes: Uint8Array<ArrayBuffer>, options: { allowFlag: boolean }): string | undefined;
+  /** undefined when the build reproduces the baseline, else what differed. */
+  selfTest(candidate: KernelExports, baseline: KernelExports, mem: WasmMemory): string | undefined;
+}
+
+const BASELINE_FILE = 'intquant.wasm';
+const OPTIONAL_BUILDS: readonly OptionalBuild[] = [
+  { backend: 'relaxed-simd', file: 'intquant-relaxed.wasm', validate: (b, o) => validateRelaxed(b, o.allowFlag), selfTest: relaxedSelfTest },
+];
+
+/** Pages: one to start; the wasm32 limit as maximum (a shared memory must declare one; V8 reserves it as address space only). */
+const INITIAL_PAGES = 1;
+const MAXIMUM_PAGES = 65536;
+
 async function load(want: 'auto' | Backend, allowFlag: boolean): Promise<Runtime> {
-  const basePath = findBuild('intquant.wasm');
+  const basePath = findBuild(BASELINE_FILE);
   if (!basePath) {
-    throw new IntquantError('IQ_WASM_MISSING', 'build/intquant.wasm not found: run `npm run asbuild` (npm install does it for you)');
+    throw new IntquantError('IQ_WASM_MISSING', `build/${BASELINE_FILE} not found: run \`npm run asbuild\` (npm install does it for you)`);
   }
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
   const mem = new WasmMemory(memory);
-  const baseline = await instantiateBuild(readFileSync(basePath), memory);
-  if (want === 'simd128') return { kernels: baseline, baseline, mem, backend: 'simd128', relaxedUnavailable: 'not requested' };
-  let why: string;
-  const relaxedPath = findBuild('intquant-relaxed.wasm');
-  if (!relaxedPath) why = 'build/intquant-relaxed.wasm not found';
-  else {
-    const bytes = readFileSync(relaxedPath);
-    const invalid = validateRelaxed(bytes, allowFlag);
-    if (invalid !== undefined) {
-      why = invalid;
-    } else {
-      const relaxed = await instantiateBuild(bytes, memory);
-      const failure = relaxedSelfTest(relaxed, baseline, mem);
-      if (failure === undefined) return { kernels: relaxed, baseline, mem, backend: 'relaxed-simd' };
-      why = `the relaxed build failed its self-test (${failure})`;
+  const baseModule = await WebAssembly.compile(readFileSync(basePath));
+  const baseline = instantiateBuild(baseModule, memory);
+  const base: Runtime = { kernels: baseline, baseline, mem, backend: 'simd128', module: baseModule };
+  if (want === 'simd128') return { ...base, relaxedUnavailable: 'not requested' };
+  const reasons: string[] = [];
+  for (const build of OPTIONAL_BUILDS) {
+    if (want !== 'auto' && want !== build.backend) continue;
+    const path = findBuild(build.file);
+    let why: string;
+    if (!path) why = `build/${build.file} not found`;
+    else {
+      const bytes = readFileSync(path);
+      const invalid = build.validate(bytes, { allowFlag });
+      if (invalid !== undefined) why = invalid;
+      else {
+        const module = await WebAssembly.compile(bytes);
+        const kernels = instantiateBuild(module, memory);
+        const failure = build.selfTest(kernels, baseline, mem);
+        if (failure === undefined) return { kernels, baseline, mem, backend: build.backend, module };
+        why = `the ${build.backend} build failed its self-test (${failure})`;
+      }
     }
+    if (want === build.backend) throw new IntquantError('IQ_BACKEND_UNAVAILABLE', `backend '${build.backend}' requested but ${why}`);
+    reasons.push(why);
   }
-  if (want === 'relaxed-simd') throw new IntquantError('IQ_BACKEND_UNAVAILABLE', `backend 'relaxed-simd' requested but ${why}`);
-  return { kernels: baseline, baseline, mem, backend: 'simd128', relaxedUnavailable: why };
+  return { ...base, relaxedUnavailable: reasons.join('; ') };
 }
 
 /** Load and instantiate the kernels. Idempotent: later calls return the same runtime. */
