@@ -19,6 +19,8 @@ import { IntquantError, InvalidArgumentError, NotInitializedError } from '../err
 import { WasmMemory } from './memory.js';
 import type { KernelExports } from './abi.js';
 import { relaxedSelfTest } from './selftest.js';
+import { kernelImports } from './imports.js';
+import { requestedThreads, ThreadPool } from './pool.js';
 
 export type Backend = 'simd128' | 'relaxed-simd';
 
@@ -34,6 +36,8 @@ export interface Runtime {
   readonly relaxedUnavailable?: string;
   /** The compiled module of the build in use (pool workers instantiate it on the same memory). */
   readonly module: WebAssembly.Module;
+  /** The worker pool (src/runtime/pool.ts); with 1 thread it has no workers. */
+  readonly pool: ThreadPool;
 }
 
 let runtime: Runtime | undefined;
@@ -66,18 +70,12 @@ export interface InitOptions {
    * module compiled afterwards may use relaxed SIMD). Ignored with backend 'simd128'.
    */
   experimentalRelaxedSimd?: boolean;
-}
-
-/** The imports every build takes: the one shared memory (the builds import `env.memory`, nothing else). */
-export function kernelImports(memory: WebAssembly.Memory): WebAssembly.Imports {
-  return {
-    env: {
-      memory,
-      abort(_msg: number, _file: number, line: number, column: number) {
-        throw new IntquantError('IQ_KERNEL_ABORT', `kernel aborted at line ${line}:${column}`);
-      },
-    },
-  };
+  /**
+   * Threads the kernels may use, the calling thread included (default: INTQUANT_THREADS, else
+   * os.availableParallelism()); 1 runs everything on the calling thread. A later init() with
+   * `threads` changes the count as setThreads() does. docs/threads.md.
+   */
+  threads?: number;
 }
 
 /** Instantiate a compiled build on `memory` (the main thread here; every pool worker the same way). */
@@ -147,7 +145,21 @@ const OPTIONAL_BUILDS: readonly OptionalBuild[] = [
 const INITIAL_PAGES = 1;
 const MAXIMUM_PAGES = 65536;
 
-async function load(want: 'auto' | Backend, allowFlag: boolean): Promise<Runtime> {
+type Loaded = Omit<Runtime, 'pool'>;
+
+async function load(want: 'auto' | Backend, allowFlag: boolean, threads: number): Promise<Runtime> {
+  const loaded = await loadBuilds(want, allowFlag);
+  const pool = new ThreadPool(loaded.module, loaded.mem, loaded.kernels, threads);
+  try {
+    await pool.ready();
+  } catch (e) {
+    await pool.close();
+    throw e;
+  }
+  return { ...loaded, pool };
+}
+
+async function loadBuilds(want: 'auto' | Backend, allowFlag: boolean): Promise<Loaded> {
   const basePath = findBuild(BASELINE_FILE);
   if (!basePath) {
     throw new IntquantError('IQ_WASM_MISSING', `build/${BASELINE_FILE} not found: run \`npm run asbuild\` (npm install does it for you)`);
@@ -156,7 +168,7 @@ async function load(want: 'auto' | Backend, allowFlag: boolean): Promise<Runtime
   const mem = new WasmMemory(memory);
   const baseModule = await WebAssembly.compile(readFileSync(basePath));
   const baseline = instantiateBuild(baseModule, memory);
-  const base: Runtime = { kernels: baseline, baseline, mem, backend: 'simd128', module: baseModule };
+  const base: Loaded = { kernels: baseline, baseline, mem, backend: 'simd128', module: baseModule };
   if (want === 'simd128') return { ...base, relaxedUnavailable: 'not requested' };
   const reasons: string[] = [];
   for (const build of OPTIONAL_BUILDS) {
@@ -186,7 +198,9 @@ async function load(want: 'auto' | Backend, allowFlag: boolean): Promise<Runtime
 export async function init(options: InitOptions = {}): Promise<Runtime> {
   const want = requestedBackend(options);
   const allowFlag = flagRequested(options);
-  pending ??= load(want, allowFlag).then((r) => (runtime = r));
+  const threads = requestedThreads(options.threads);
+  const first = pending === undefined;
+  pending ??= load(want, allowFlag, threads).then((r) => (runtime = r));
   let rt: Runtime;
   try {
     rt = await pending;
@@ -198,6 +212,7 @@ export async function init(options: InitOptions = {}): Promise<Runtime> {
     throw new IntquantError('IQ_BACKEND_FIXED', `intquant is already initialised with backend '${rt.backend}'; the backend is chosen by the first init() of the process`);
   }
   if (options.maxBytes !== undefined) rt.mem.setBudget(options.maxBytes);
+  if (!first && options.threads !== undefined) await rt.pool.setThreads(threads);
   return rt;
 }
 
