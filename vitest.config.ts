@@ -19,7 +19,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'relaxed-simd',
-          include: ['test/int4.test.ts', 'test/backend.test.ts', 'test/quantized-linear.test.ts'],
+          include: ['test/int4.test.ts', 'test/backend.test.ts', 'test/quantized-linear.test.ts', 'test/threads-exact.test.ts'],
           execArgv: ['--experimental-wasm-relaxed-simd'],
           env: { INTQUANT_BACKEND: 'relaxed-simd' },
         },

@@ -12,6 +12,7 @@ import { DisposedError, InvalidArgumentError } from '../errors.js';
 import type { WasmMemory } from '../runtime/memory.js';
 import { rt } from '../runtime/wasm.js';
 import { part, scratch } from './scratch.js';
+import { runShares, sharesFor, splitRange } from '../runtime/parallel.js';
 import { outputInt32 } from './output/int32.js';
 import {
   assertDim, assertInt8Like, assertLength, assertOut, assertZeroPoint, type Int8Like,
@@ -185,20 +186,36 @@ export class PackedInt8Matrix {
     return outputInt32(yOff, M * this.N, out);
   }
 
-  /** @internal Scratch bytes (a `part`) the kernels need for M tokens of activations widened to int16. */
-  widenBytes(M: number): number { return part(2 * M * this.Kp); }
+  /** @internal Threads a call with M tokens uses: the weights streamed (GEMM: ×M/4 for the compute), by panels. */
+  shares(M: number): number {
+    const Np = Math.ceil(this.N / 4) * 4;
+    return sharesFor(Np * this.Kp * (M === 1 ? 1 : (M + 3) / 4), Np / 4);
+  }
+
+  /** @internal Scratch bytes (a `part`) the kernels need for M tokens of activations widened to int16, one copy per share. */
+  widenBytes(M: number): number { return part(2 * M * this.Kp) * this.shares(M); }
 
   /** @internal Run the GEMV kernel on activations already in wasm memory; xwOff: widenBytes(1) of scratch. */
   runGemv(packed: number, xOff: number, xwOff: number, yOff: number, signedX: boolean): void {
-    const k = rt().kernels;
-    (signedX ? k.i8_gemv_4x2__xs8 : k.i8_gemv_4x2__xu8)(packed, xOff, xwOff, yOff, this.N, this.K, this.Kp, this.wz);
+    this.runGemm(packed, xOff, xwOff, yOff, 1, signedX);
   }
 
-  /** @internal Run the GEMM kernel (M = 1 goes to the GEMV); xwOff: widenBytes(M) of scratch. */
+  /**
+   * @internal Run the GEMM kernel (M = 1: the GEMV) split by 4-row panels over the pool (each
+   * share its own rows, bias' and widened copy of X); xwOff: widenBytes(M) of scratch.
+   */
   runGemm(packed: number, xOff: number, xwOff: number, yOff: number, M: number, signedX: boolean): void {
-    if (M === 1) return this.runGemv(packed, xOff, xwOff, yOff, signedX);
-    const k = rt().kernels;
-    (signedX ? k.i8_gemm_4x2__xs8 : k.i8_gemm_4x2__xu8)(packed, xOff, xwOff, yOff, M, this.N, this.K, this.Kp, this.wz);
+    const { N, K, Kp, wz } = this;
+    const Np = Math.ceil(N / 4) * 4;
+    const bias = packed + Np * Kp;
+    const step = part(2 * M * Kp);
+    const fn = M === 1 ? (signedX ? 'i8_gemv_4x2_rows__xs8' : 'i8_gemv_4x2_rows__xu8') : (signedX ? 'i8_gemm_4x2_rows__xs8' : 'i8_gemm_4x2_rows__xu8');
+    runShares(splitRange(N, this.shares(M), 4).map(({ start: n0, count }, t) => [{
+      fn,
+      args: M === 1
+        ? [packed + n0 * Kp, bias + 4 * n0, xOff, xwOff + t * step, yOff + 4 * n0, count, K, Kp, wz]
+        : [packed + n0 * Kp, bias + 4 * n0, xOff, xwOff + t * step, yOff + 4 * n0, 4 * N, M, count, K, Kp, wz],
+    }]));
   }
 
   dispose(): void {

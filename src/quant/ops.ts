@@ -10,7 +10,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { Tensor, dtypeOf, type DType } from '../runtime/tensor.js';
 import { rt } from '../runtime/wasm.js';
-import { callDequantize, callQuantLike, dequantizeFamily, fakeQuantizeFamily, quantizeFamily, stageParams, throwIfNaN } from './kernels.js';
+import { callDequantize, callQuantLike, dequantizeNames, FAKE_QUANTIZE_NAMES, quantizeNames, stageParams, throwIfNaN } from './kernels.js';
 import { resolveParams, type QParams, type ResolvedParams } from './params.js';
 import { storageArray, type QStorageArray, type QTypeInfo } from './qtypes.js';
 
@@ -67,32 +67,35 @@ function withBlocks<T>(sizes: number[], body: (offsets: number[]) => T): T {
   }
 }
 
+/** Bytes per element of a storage type. */
+const storageBytes = (info: QTypeInfo): number => (info.storage === 'int16' || info.storage === 'uint16' ? 2 : 1);
+
 function runQuantize(rp: ResolvedParams, src: number, dst: number, argument: string): void {
-  const { kernels, mem } = rt();
+  const { mem } = rt();
   const pb = stageParams(mem, rp);
   try {
-    throwIfNaN(callQuantLike(quantizeFamily(kernels, rp.info), rp, pb, src, dst), argument);
+    throwIfNaN(callQuantLike(quantizeNames(rp.info), rp, pb, src, dst, storageBytes(rp.info)), argument);
   } finally {
     if (pb) mem.release(pb.offset);
   }
 }
 
 function runFakeQuantize(rp: ResolvedParams, src: number, dst: number, argument: string): void {
-  const { kernels, mem } = rt();
+  const { mem } = rt();
   const pb = stageParams(mem, rp);
   try {
-    throwIfNaN(callQuantLike(fakeQuantizeFamily(kernels), rp, pb, src, dst), argument);
+    throwIfNaN(callQuantLike(FAKE_QUANTIZE_NAMES, rp, pb, src, dst, 4), argument);
   } finally {
     if (pb) mem.release(pb.offset);
   }
 }
 
 function runDequantize(rp: ResolvedParams, src: number, dst: number, argument: string): void {
-  const { kernels, mem } = rt();
+  const { mem } = rt();
   checkSubByteRange(rp.info, src, rp.size, argument);
   const pb = stageParams(mem, rp);
   try {
-    callDequantize(dequantizeFamily(kernels, rp.info), rp, pb, src, dst);
+    callDequantize(dequantizeNames(rp.info), rp, pb, src, dst, storageBytes(rp.info));
   } finally {
     if (pb) mem.release(pb.offset);
   }

@@ -1,0 +1,67 @@
+/**
+ * Splitting a kernel call into shares for the pool (docs/threads.md): contiguous ranges of
+ * output rows (or elements, or groups), one per thread, so every output value is computed by
+ * exactly one thread with the same operations as on one thread — results are bit-identical
+ * whatever the thread count. Problems below the measured threshold stay on the calling thread.
+ */
+import { rt } from './wasm.js';
+import type { KernelCall } from './pool.js';
+
+export interface Range { readonly start: number; readonly count: number }
+
+/**
+ * Least work per share, in bytes streamed (weights for the matrix kernels, input + output for
+ * the element-wise ones). Below 2× this a call stays on one thread: handing a share to a worker
+ * and waiting for it costs a few µs when the workers are awake (tens of µs when they sleep), and
+ * 512 KiB is ~15 µs of streaming on one core. docs/threads.md has the measurement.
+ */
+export const DEFAULT_MIN_SHARE_BYTES = 512 * 1024;
+let minShareBytes = DEFAULT_MIN_SHARE_BYTES;
+
+/** @internal Tests: force tiny problems onto every thread (0) or restore the default (undefined). */
+export function setMinShareBytes(bytes: number | undefined): void {
+  minShareBytes = bytes ?? DEFAULT_MIN_SHARE_BYTES;
+}
+
+/** How many shares a call of `workBytes` should use: ≤ the threads available, ≤ maxShares, ≥ 1. */
+export function sharesFor(workBytes: number, maxShares: number): number {
+  const avail = rt().pool.available();
+  if (avail === 1 || maxShares <= 1) return 1;
+  const byWork = minShareBytes === 0 ? avail : Math.floor(workBytes / minShareBytes);
+  return Math.max(1, Math.min(avail, maxShares, byWork));
+}
+
+/**
+ * `count` units split into `shares` contiguous ranges as even as whole multiples of `align`
+ * allow (every start a multiple of align; only the last range may end unaligned). Empty ranges
+ * are dropped, so fewer may come back.
+ */
+export function splitRange(count: number, shares: number, align = 1): Range[] {
+  const units = Math.ceil(count / align);
+  const n = Math.max(1, Math.min(shares, units));
+  const out: Range[] = [];
+  let u = 0;
+  for (let i = 0; i < n; i++) {
+    const take = Math.floor(units / n) + (i < units % n ? 1 : 0);
+    const start = u * align, end = Math.min(count, (u + take) * align);
+    if (end > start) out.push({ start, count: end - start });
+    u += take;
+  }
+  if (out.length === 0) out.push({ start: 0, count });
+  return out;
+}
+
+/** Run one list of calls per share (share 0 on the calling thread); each share's results. */
+export function runShares(shares: readonly (readonly KernelCall[])[]): number[][] {
+  return rt().pool.run(shares);
+}
+
+/** The first index ≥ 0 reported by any share (NaN positions), shifted by each share's start; −1 for none. */
+export function firstReported(results: readonly number[][], starts: readonly number[]): number {
+  let first = -1;
+  for (let s = 0; s < results.length; s++) {
+    const r = results[s]![0]!;
+    if (r >= 0 && (first < 0 || r + starts[s]! < first)) first = r + starts[s]!;
+  }
+  return first;
+}
