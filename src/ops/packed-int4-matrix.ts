@@ -413,8 +413,8 @@ export class PackedInt4Matrix {
 
   dispose(): void {
     if (this.offset === 0) throw new DisposedError(`PackedInt4Matrix(${this.N}×${this.K}, group ${this.groupSize})`);
+    this.mem.release(this.offset); // first: refused (BusyError) while a parallel call runs
     registry.unregister(this.token);
-    this.mem.release(this.offset);
     this.offset = 0;
   }
 

@@ -220,8 +220,8 @@ export class PackedInt8Matrix {
 
   dispose(): void {
     if (this.offset === 0) throw new DisposedError(`PackedInt8Matrix(${this.N}×${this.K})`);
+    this.mem.release(this.offset); // first: refused (BusyError) while a parallel call runs
     registry.unregister(this.token);
-    this.mem.release(this.offset);
     this.offset = 0;
   }
 

@@ -53,7 +53,7 @@ interface Slot {
 
 /** Parse a thread count from an option or INTQUANT_THREADS. */
 export function threadCount(value: unknown, argument: string): number {
-  const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  const n = argument === 'INTQUANT_THREADS' && typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
     throw new InvalidArgumentError(argument, `must be an integer from 1 to ${MAX_THREADS} (1 = the calling thread only), got ${typeof value === 'string' ? `'${value}'` : String(value)}`);
   }
@@ -85,6 +85,7 @@ export class ThreadPool {
   private readonly local: ((...a: number[]) => number | undefined)[];
   private active: number;
   private running = false;
+  private lostDuringRun = false;
   /** The workers of the call running now (pool thread i = current[i − 1]). */
   private current: readonly { slot: Slot; thread: number }[] = [];
   private timeouts: PoolTimeouts = { ...DEFAULT_TIMEOUTS };
@@ -223,6 +224,10 @@ export class ThreadPool {
       this.mem.endParallel();
       this.running = false;
       this.current = [];
+      if (this.lostDuringRun) {
+        this.lostDuringRun = false;
+        for (const l of this.lostListeners) l();
+      }
     }
     if (ownError !== undefined) {
       if (ownError instanceof IntquantError) throw ownError;
@@ -260,6 +265,10 @@ export class ThreadPool {
       const { ctrl, seq } = slot;
       let done = Atomics.load(ctrl, W_DONE);
       for (let i = 0; done !== seq && i < spin; i++) done = Atomics.load(ctrl, W_DONE);
+      if (slot.lost) { // terminated during the call (terminateWorker): its share cannot be trusted
+        lost ??= new ThreadError('IQ_THREAD_LOST', thread, `pool thread ${thread} was terminated during the call; the call was abandoned and the thread is being replaced — retry the call`);
+        continue;
+      }
       while (done !== seq) {
         Atomics.wait(ctrl, W_DONE, done, SLICE_MS);
         done = Atomics.load(ctrl, W_DONE);
@@ -287,7 +296,8 @@ export class ThreadPool {
     slot.lost = true;
     void slot.worker.terminate();
     this.mem.holdReleasedUntil(slot.exited);
-    for (const l of this.lostListeners) l();
+    if (this.running) this.lostDuringRun = true; // listeners run once the call has ended (they may free memory)
+    else for (const l of this.lostListeners) l();
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots[i] = this.spawn();
   }

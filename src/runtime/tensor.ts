@@ -138,8 +138,8 @@ export class Tensor<D extends DType = DType> {
 
   dispose(): void {
     if (this.offset === 0) throw new DisposedError(`Tensor(${this.dtype} [${this.shape.join(', ')}])`);
+    this.mem.release(this.offset); // first: refused (BusyError) while a parallel call runs
     registry.unregister(this.token);
-    this.mem.release(this.offset);
     this.offset = 0;
   }
 
