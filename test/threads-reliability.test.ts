@@ -89,7 +89,10 @@ describe('options', () => {
     try {
       expect(DEFAULT_MIN_SHARE_BYTES).toBeGreaterThan(0);
       expect(m.shares(1)).toBe(1);
-      const big = PackedInt8Matrix.from(new Int8Array(1024 * 2048), 1024, 2048);
+      const m1024 = PackedInt8Matrix.from(new Int8Array(1024 * 1024), 1024, 1024);
+      expect(m1024.shares(1)).toBe(1); // 1024² stays on the calling thread
+      m1024.dispose();
+      const big = PackedInt8Matrix.from(new Int8Array(2048 * 2048), 2048, 2048);
       expect(big.shares(1)).toBe(3);
       big.dispose();
     } finally {

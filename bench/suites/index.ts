@@ -14,3 +14,6 @@ SUITES.quant = quantSuite;
 // calibrate suite (issue 5)
 import { calibrateSuite } from './calibrate.js';
 SUITES.calibrate = calibrateSuite;
+// threads suite: n threads against one on the same kernels
+import { threadsSuite } from './threads.js';
+SUITES.threads = threadsSuite;

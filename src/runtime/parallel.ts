@@ -11,11 +11,13 @@ export interface Range { readonly start: number; readonly count: number }
 
 /**
  * Least work per share, in bytes streamed (weights for the matrix kernels, input + output for
- * the element-wise ones). Below 2× this a call stays on one thread: handing a share to a worker
- * and waiting for it costs a few µs when the workers are awake (tens of µs when they sleep), and
- * 512 KiB is ~15 µs of streaming on one core. docs/threads.md has the measurement.
+ * the element-wise ones): a call smaller than 2× this stays on the calling thread. Handing a
+ * share to a worker and waiting for it costs ~3 µs when the workers are awake and tens of µs
+ * when they sleep or share a core with other work; 1 MiB is ~50 µs of one core at 1024² int8
+ * (measured on a loaded 2-core machine: 1024² split over 2 threads at 512 KiB per share ran
+ * 0.4× one thread there, so 1024² now stays on one thread). docs/threads.md.
  */
-export const DEFAULT_MIN_SHARE_BYTES = 512 * 1024;
+export const DEFAULT_MIN_SHARE_BYTES = 1024 * 1024;
 let minShareBytes = DEFAULT_MIN_SHARE_BYTES;
 
 /** @internal Tests: force tiny problems onto every thread (0) or restore the default (undefined). */

@@ -137,6 +137,12 @@ export class ThreadPool {
     return this.ready();
   }
 
+  /** @internal Benchmarks: switch between counts the pool already holds, synchronously. */
+  useThreads(n: number): void {
+    if (!(n >= 1 && n - 1 <= this.slots.length)) throw new InvalidArgumentError('n', `must be 1 … ${this.slots.length + 1} (the pool's size)`);
+    this.active = n;
+  }
+
   /** Is a parallel call running (on this thread)? */
   get busy(): boolean { return this.running; }
 

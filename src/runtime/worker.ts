@@ -28,7 +28,7 @@ Atomics.notify(ctrl, W_READY);
 
 /** The job loop (a function, so V8 optimises it; module top-level code is not). */
 function serve(): void {
-  let seen = Atomics.load(ctrl, W_SEQ);
+  let seen = 0; // a fresh control block starts at 0; the first job (1) may already be waiting once READY is set
   for (;;) {
     let seq = Atomics.load(ctrl, W_SEQ);
     // spin a little first (SPIN from the caller): back-to-back calls find the worker awake
