@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 // there the dot-add build fails its start-up self-test (V8 11.3 miscompiles the fused dot-add),
 // so its project runs on Node ≥ 22 only. Node ≥ 22 ships relaxed SIMD and rejects the flag.
 const node20 = Number(process.versions.node.split('.')[0]) < 22;
-const kernelTests = ['test/int4.test.ts', 'test/backend.test.ts', 'test/quantized-linear.test.ts'];
+const kernelTests = ['test/int4.test.ts', 'test/backend.test.ts', 'test/quantized-linear.test.ts', 'test/threads-exact.test.ts'];
 const int8Tests = ['test/gemv-exact.test.ts', 'test/gemv-linear.test.ts', 'test/gemv-onnx.test.ts', 'test/gemv-memory-errors.test.ts'];
 
 export default defineConfig({

@@ -25,8 +25,8 @@ export { cal_minmax_rows_f32 } from './calibrate/minmax-rows';
 export { cal_histogram_rows_f32 } from './calibrate/histogram';
 export { cal_qdq_sqerr_rows_f32 } from './calibrate/qdq-sqerr';
 // Exact int8 GEMV/GEMM (docs/quantization.md eq. 10–14; layouts in docs/kernels.md).
-export { i8_gemv_4x2__xs8, i8_gemv_4x2__xu8 } from './gemv/i8-gemv-4x2-simd';
-export { i8_gemm_4x2__xs8, i8_gemm_4x2__xu8 } from './gemv/i8-gemm-4x2-simd';
+export { i8_gemv_4x2__xs8, i8_gemv_4x2__xu8, i8_gemv_4x2_rows__xs8, i8_gemv_4x2_rows__xu8 } from './gemv/i8-gemv-4x2-simd';
+export { i8_gemm_4x2__xs8, i8_gemm_4x2__xu8, i8_gemm_4x2_rows__xs8, i8_gemm_4x2_rows__xu8 } from './gemv/i8-gemm-4x2-simd';
 export { f32_qs8_dynamic } from './gemv/f32-qs8-dynamic-simd';
 // Output stages (eq. 15).
 export { qs32_f32_scale_bias } from './output/qs32-f32-scale-bias-simd';

@@ -8,7 +8,7 @@
 import Benchmark from 'benchmark';
 import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { backend } from '../src/index.js';
+import { backend, threads } from '../src/index.js';
 
 export interface Timing {
   /** Median time per call, microseconds (over every sample of every round). */
@@ -41,6 +41,8 @@ export interface BenchRow {
   bytes?: number;
   /** The kernel build that ran: 'simd128' or 'relaxed-simd'. */
   backend?: string;
+  /** Threads our kernels used for this row (the calling thread included; threads suite: the contender's count). */
+  threads?: number;
   /**
    * How `speedup` was formed: 'paired-rounds' = the median over interleaved rounds of
    * (baseline round median ÷ our round median), so drift of a shared machine cancels;
@@ -182,7 +184,7 @@ export function scaled(t: Timing, k: number): Timing {
 
 /** Build a row from our timing and the baseline's, computing rates and the ratio. */
 export function makeRow(
-  fields: { suite: string; kernel: string; m: number; n: number; k: number; macs: number; weightBytes: number; baseline: string; bytes?: number },
+  fields: { suite: string; kernel: string; m: number; n: number; k: number; macs: number; weightBytes: number; baseline: string; bytes?: number; threads?: number },
   ours: Timing, base: Timing,
 ): BenchRow {
   const secs = ours.medianUs / 1e6;
@@ -203,6 +205,7 @@ export function makeRow(
   }
   if (fields.bytes !== undefined) row.bytes = fields.bytes;
   row.backend = backend();
+  row.threads = fields.threads ?? threads();
   Object.assign(row, engineInfo());
   return row;
 }
@@ -211,13 +214,13 @@ const round = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** 
 
 export function machineDescription(): string {
   const e = engineInfo();
-  return `${e.cpu} (${cpus().length} cores; ${e.cpuFlags.join(' ') || 'no AVX2'}), Node ${e.node} (V8 ${e.v8}), ${process.platform}-${process.arch}, backend ${backend()}`;
+  return `${e.cpu} (${cpus().length} cores; ${e.cpuFlags.join(' ') || 'no AVX2'}), Node ${e.node} (V8 ${e.v8}), ${process.platform}-${process.arch}, backend ${backend()}, ${threads()} threads`;
 }
 
 export function formatTable(rows: BenchRow[]): string {
-  const head = ['suite', 'kernel', 'm×n×k', 'median µs', 'spread', 'GMAC/s', 'GB/s', 'baseline', 'base µs', 'speedup'];
+  const head = ['suite', 'kernel', 'threads', 'm×n×k', 'median µs', 'spread', 'GMAC/s', 'GB/s', 'baseline', 'base µs', 'speedup'];
   const body = rows.map((r) => [
-    r.suite, r.kernel, `${r.m}×${r.n}×${r.k}`, r.medianUs.toFixed(1), `±${r.spreadPct.toFixed(1)}%`,
+    r.suite, r.kernel, String(r.threads ?? ''), `${r.m}×${r.n}×${r.k}`, r.medianUs.toFixed(1), `±${r.spreadPct.toFixed(1)}%`,
     r.gmacs.toFixed(2), r.weightGBs.toFixed(2), r.baseline, r.baselineMedianUs.toFixed(1), `${r.speedup.toFixed(1)}×`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --suite quant,gemv] [--sizes 1024x1024] [--max-time 0.5] [--rounds 4] [--json]`
+ * `npm run bench [-- --suite quant,gemv] [--sizes 1024x1024] [--max-time 0.5] [--rounds 4] [--threads n] [--json]`
  * Runs the chosen suites, prints one table, writes bench/results/latest.json and latest.svg.
  */
 import { dirname, join } from 'node:path';
@@ -9,7 +9,7 @@ import { init } from '../src/index.js';
 import { formatTable, machineDescription, svgChart, type BenchRow, type Suite } from './harness.js';
 import { SUITES } from './suites/index.js';
 
-export interface BenchCliOptions { suites: string[]; sizes: string[]; maxTime: number; rounds: number; json: boolean; out?: string }
+export interface BenchCliOptions { suites: string[]; sizes: string[]; maxTime: number; rounds: number; json: boolean; out?: string; threads?: number }
 
 export function parseBenchArgs(argv: string[]): BenchCliOptions {
   const o: BenchCliOptions = { suites: [], sizes: [], maxTime: 0.5, rounds: 4, json: false };
@@ -21,20 +21,22 @@ export function parseBenchArgs(argv: string[]): BenchCliOptions {
     else if (a === '--max-time') o.maxTime = Number(next());
     else if (a === '--rounds') o.rounds = Number(next());
     else if (a === '--json') o.json = true;
+    else if (a === '--threads') o.threads = Number(next());
     else if (a === '--out') o.out = next();
     else if (a === '--help' || a === '-h') {
-      console.log(`usage: npm run bench -- [--suite ${Object.keys(SUITES).join(',')}] [--sizes NxK,...] [--max-time s] [--rounds n] [--json] [--out dir]`);
+      console.log(`usage: npm run bench -- [--suite ${Object.keys(SUITES).join(',')}] [--sizes NxK,...] [--max-time s] [--rounds n] [--threads n] [--json] [--out dir]`);
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
   for (const s of o.suites) if (!(s in SUITES)) throw new Error(`unknown suite '${s}'; choose from ${Object.keys(SUITES).join(', ')}`);
   if (!(o.maxTime > 0)) throw new Error('--max-time must be a positive number of seconds');
   if (!Number.isInteger(o.rounds) || o.rounds < 1) throw new Error('--rounds must be a whole number ≥ 1');
+  if (o.threads !== undefined && !(Number.isInteger(o.threads) && o.threads >= 1)) throw new Error('--threads must be a whole number ≥ 1 (1 = the calling thread only)');
   return o;
 }
 
 export async function runBench(o: BenchCliOptions): Promise<BenchRow[]> {
-  await init();
+  await init(o.threads === undefined ? {} : { threads: o.threads });
   const names = o.suites.length ? o.suites : Object.keys(SUITES);
   const rows: BenchRow[] = [];
   if (!o.json) console.log(`intquant bench — ${machineDescription()}\n`);

@@ -58,6 +58,27 @@ export class NotInitializedError extends IntquantError {
   }
 }
 
+/**
+ * A parallel kernel call failed on a pool thread: the thread was lost (it exited, was terminated
+ * or stopped answering; code IQ_THREAD_LOST) or a kernel threw there (IQ_THREAD_FAILED). The pool
+ * replaces a lost thread; the next call runs normally. Tensors and matrices stay valid.
+ */
+export class ThreadError extends IntquantError {
+  /** The pool thread (1 … threads − 1; 0 is the calling thread). */
+  readonly thread: number;
+  constructor(code: 'IQ_THREAD_LOST' | 'IQ_THREAD_FAILED', thread: number, message: string) {
+    super(code, message);
+    this.thread = thread;
+  }
+}
+
+/** Something was asked of intquant while a parallel kernel call is running (re-entry, dispose). */
+export class BusyError extends IntquantError {
+  constructor(message: string) {
+    super('IQ_BUSY', message);
+  }
+}
+
 export function assertInteger(argument: string, value: number, min = -Infinity, max = Infinity): void {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     const range = min === -Infinity && max === Infinity ? 'an integer' : `an integer in [${min}, ${max}]`;

@@ -2,6 +2,7 @@
  * intquant — the public API. Everything else is internal.
  */
 export { init, isInitialized, backend } from './runtime/wasm.js';
+export { setThreads, threads } from './runtime/threads.js';
 export type { InitOptions, Backend } from './runtime/wasm.js';
 export { Tensor, TensorView } from './runtime/tensor.js';
 export type { DType } from './runtime/tensor.js';
@@ -17,7 +18,7 @@ export {
 } from './quant/index.js';
 export type { QParams, RangeOptions, DynamicQuantized, DynamicQuantizedTensor } from './quant/index.js';
 export {
-  IntquantError, InvalidArgumentError, NaNInputError, DisposedError, MemoryBudgetError, NotInitializedError,
+  IntquantError, InvalidArgumentError, NaNInputError, DisposedError, MemoryBudgetError, NotInitializedError, ThreadError, BusyError,
 } from './errors.js';
 // Exact int8 matrix products (issue 3): packed matrices, ONNX MatMulInteger/QLinearMatMul, output stages, QuantizedLinear.
 export { PackedInt8Matrix } from './ops/packed-int8-matrix.js';

@@ -1,7 +1,8 @@
 // The benchmark harness's ratio rules: speedups pair rounds only within one interleaved
 // measurement, and the pairing really cancels drift that a ratio of medians keeps.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init } from '../src/index.js';
+import { init, threads } from '../src/index.js';
+import { parseBenchArgs } from '../bench/run.js';
 import { makeRow, measureInterleaved, scaled, type Timing } from '../bench/harness.js';
 
 beforeAll(async () => { await init(); });
@@ -13,6 +14,18 @@ const timing = (rounds: number[], group: number): Timing => {
 };
 
 describe('makeRow', () => {
+  it('rows carry the thread count: the run\'s, or the contender\'s in the threads suite', () => {
+    const t = timing([10], 1);
+    expect(makeRow(fields, t, t).threads).toBe(threads());
+    expect(makeRow({ ...fields, threads: 1 }, t, t).threads).toBe(1);
+  });
+
+  it('--threads n is parsed and checked', () => {
+    expect(parseBenchArgs(['--threads', '2', '--suite', 'threads']).threads).toBe(2);
+    expect(parseBenchArgs([]).threads).toBeUndefined();
+    for (const bad of ['0', 'x', '1.5']) expect(() => parseBenchArgs(['--threads', bad])).toThrow(/--threads/);
+  });
+
   it('pairs the rounds of one measurement: drift cancels', () => {
     // the machine slows down 3× over the run; the baseline is always exactly 2× our time
     const ours = timing([10, 20, 30, 15, 25], 1);

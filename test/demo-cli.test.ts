@@ -7,7 +7,7 @@ import type { DemoOptions, DemoResult } from '../src/demo/run.js';
 // The CLI layer only: runDemo is replaced by a canned result (the real run is test/demo.test.ts).
 const calls: DemoOptions[] = [];
 const canned: DemoResult = {
-  backend: 'simd128', data: 'canned', trainImages: 3000, testImages: 2000, calibImages: 256, layers: '784-256-128-10',
+  backend: 'simd128', threads: 2, data: 'canned', trainImages: 3000, testImages: 2000, calibImages: 256, layers: '784-256-128-10',
   epochs: 4, qatEpochs: 1, seed: 1, quick: true,
   activationParams: { minmax: [{ scale: 1 / 255, zeroPoint: 0 }], mse: [{ scale: 1 / 255, zeroPoint: 0 }] },
   rows: [
@@ -38,7 +38,7 @@ describe('intquant demo (CLI layer)', () => {
     expect(calls).toEqual([{ quick: true, seed: 7, progress: false }]);
     expect(c.out()).toMatch(/scheme\s+test accuracy\s+Δ vs float/);
     expect(c.out()).toMatch(/W4A8 MSE\s+89\.75 %\s+−0\.25 pt/);
-    expect(c.out()).toMatch(/backend simd128/);
+    expect(c.out()).toMatch(/backend simd128, 2 threads/);
   });
 
   it('--json prints exactly the result as JSON; --out writes it to a file', async () => {

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runDemo, type DemoResult, type DemoRow } from '../src/demo/run.js';
+import { threads } from '../src/index.js';
 
 // One reduced run of the end-to-end demo (what `intquant demo --quick` does), seed 1.
 let r: DemoResult;
@@ -23,6 +24,7 @@ describe('intquant demo --quick (MNIST, seed 1)', () => {
     expect(r.testImages).toBe(2000);
     expect(r.layers).toBe('784-256-128-10');
     expect(['simd128', 'relaxed-simd', 'scalar']).toContain(r.backend);
+    expect(r.threads).toBe(threads()); // the demo reports the threads the kernels used
     expect(r.rows.map((q) => q.scheme)).toEqual([
       'float32', 'W8A8 min-max', 'W8A8 MSE', 'W8A8 dynamic', 'W4A8 min-max', 'W4A8 MSE', 'W4A8 GPTQ', 'W4A8 QAT (LSQ)',
     ]);

@@ -57,10 +57,20 @@ describe('memory manager', () => {
     const growsBefore = memoryStats().growCount;
     const big = Tensor.empty('uint8', [memoryStats().wasmMemoryBytes + 65536]); // forces growth
     expect(memoryStats().growCount).toBeGreaterThan(growsBefore);
-    expect(raw.length).toBe(0); // the raw typed array was detached by growth…
-    expect(Array.from(view.array)).toEqual([1, 2, 3, 4]); // …the live view re-derives
+    // Shared memory never detaches: the raw typed array still covers the same 4 floats and sees
+    // writes, but its buffer is the pre-growth SharedArrayBuffer (it cannot reach the new bytes)…
+    expect(raw.length).toBe(4);
+    expect(raw.buffer).not.toBe(rt().mem.memory.buffer);
+    expect((raw.buffer as SharedArrayBuffer).byteLength).toBeLessThan(rt().mem.memory.buffer.byteLength);
+    expect(Array.from(view.array)).toEqual([1, 2, 3, 4]); // …the live view re-derives over the grown buffer
+    expect(view.array.buffer).toBe(rt().mem.memory.buffer);
     view.set(0, 9);
+    expect(raw[0]).toBe(9); // same bytes through both
     expect(Array.from(t.toArray())).toEqual([9, 2, 3, 4]);
+    // a view over bytes past the old end only works on the grown buffer
+    const end = big.byteOffset + big.byteLength - 1;
+    expect(() => new Uint8Array(raw.buffer, end, 1)).toThrow(RangeError);
+    expect(new Uint8Array(rt().mem.memory.buffer, end, 1)[0]).toBe(0);
     expect(Array.from(copy)).toEqual([1, 2, 3, 4]);
     big.dispose();
     t.dispose();

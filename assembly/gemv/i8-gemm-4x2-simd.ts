@@ -124,13 +124,11 @@ import { storeRows, sumX, tile4x1, widenX } from './common';
 }
 
 // @ts-ignore: decorator
-@inline function gemm<X>(packed: usize, X: usize, xw: usize, out: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
+@inline function gemm<X>(packed: usize, biasBase: usize, X: usize, xw: usize, out: usize, ldo: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
   widenX<X>(X, M, K, Kp, xw);
   const panels = (N + 3) >> 2;
   const pb = <usize>Kp << 2;
-  const biasBase = packed + <usize>panels * pb;
   const np = Kp >> 1;
-  const ldo = <usize>N << 2;
   const groupBytes = <usize>Kp << 3; // one group of 4 tokens in xw
   const full = M >> 2, R = M & 3;
   const xt = xw + <usize>full * groupBytes; // the last, partial group
@@ -198,9 +196,21 @@ import { storeRows, sumX, tile4x1, widenX } from './common';
 
 /** int8 activations. xw: 2·M·Kp bytes of scratch. */
 export function i8_gemm_4x2__xs8(packed: usize, X: usize, xw: usize, out: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
-  gemm<i8>(packed, X, xw, out, M, N, K, Kp, wz);
+  gemm<i8>(packed, packed + <usize>((N + 3) >> 2) * (<usize>Kp << 2), X, xw, out, <usize>N << 2, M, N, K, Kp, wz);
 }
 /** uint8 activations. xw: 2·M·Kp bytes of scratch. */
 export function i8_gemm_4x2__xu8(packed: usize, X: usize, xw: usize, out: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
-  gemm<u8>(packed, X, xw, out, M, N, K, Kp, wz);
+  gemm<u8>(packed, packed + <usize>((N + 3) >> 2) * (<usize>Kp << 2), X, xw, out, <usize>N << 2, M, N, K, Kp, wz);
+}
+
+// Row ranges (a pool thread's share, docs/threads.md): rows n0 … n0+N−1 of a matrix, n0 a
+// multiple of 4: packed = the matrix + (n0/4)·4·Kp, bias = its bias' + 4·n0, out = its M×Nall
+// output + 4·n0 with ldo = 4·Nall bytes between tokens. Same arithmetic per row as above.
+/** int8 activations, rows of a matrix. xw: 2·M·Kp bytes of scratch. */
+export function i8_gemm_4x2_rows__xs8(packed: usize, bias: usize, X: usize, xw: usize, out: usize, ldo: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
+  gemm<i8>(packed, bias, X, xw, out, ldo, M, N, K, Kp, wz);
+}
+/** uint8 activations, rows of a matrix. */
+export function i8_gemm_4x2_rows__xu8(packed: usize, bias: usize, X: usize, xw: usize, out: usize, ldo: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
+  gemm<u8>(packed, bias, X, xw, out, ldo, M, N, K, Kp, wz);
 }

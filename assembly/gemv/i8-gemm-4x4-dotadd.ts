@@ -21,6 +21,7 @@
 
 import { storeRows, sumX } from './common';
 import { dotAdd, joinX7, offsetX8, splitX7 } from './dotadd-common';
+import { biasOf } from './i8-gemv-4x4-dotadd';
 
 /**
  * P (1 or 2) panels at w0, w0 + pb × T (1 or 2) tokens at x, x + xt, over nq k-quads; token t's
@@ -102,25 +103,24 @@ import { dotAdd, joinX7, offsetX8, splitX7 } from './dotadd-common';
 }
 
 // @ts-ignore: decorator
-@inline function gemm<X>(u8: bool, packed: usize, X: usize, xs: usize, out: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
+@inline function gemm<X>(u8: bool, packed: usize, bias: usize, X: usize, xs: usize, out: usize, ldo: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
   const signed = isSigned<X>();
   const panels = (N + 3) >> 2;
   const pb = <usize>Kp << 2;
   if (u8) {
     offsetX8(signed, X, M, K, Kp, xs);
-    gemmU8(packed, xs, out, M, N, Kp, panels, pb, signed);
+    gemmU8(packed, bias, xs, out, ldo, M, N, Kp, panels, pb);
   } else {
     splitX7(X, M, K, Kp, xs);
-    gemmSplit(signed, packed, xs, out, M, N, Kp, panels, pb);
+    gemmSplit(signed, packed, bias, xs, out, ldo, M, N, Kp, panels, pb);
   }
-  if (wz != 0) addWz<X>(X, out, M, N, K, wz);
+  if (wz != 0) addWz<X>(X, out, ldo, M, N, K, wz);
 }
 
 /** The unsigned form over every panel pair (and an odd last panel). */
 // @ts-ignore: decorator
-@inline function gemmU8(packed: usize, xs: usize, out: usize, M: i32, N: i32, Kp: i32, panels: i32, pb: usize, signed: bool): void {
-  const biasBase = packed + <usize>panels * pb + (signed ? <usize>panels << 4 : 0); // bias8 for int8 X
-  const nq = Kp >> 2, ldo = <usize>N << 2, xt = <usize>Kp;
+@inline function gemmU8(packed: usize, biasBase: usize, xs: usize, out: usize, ldo: usize, M: i32, N: i32, Kp: i32, panels: i32, pb: usize): void {
+  const nq = Kp >> 2, xt = <usize>Kp;
   let p = 0;
   for (; p + 2 <= panels; p += 2) {
     const bA = v128.load(biasBase + (<usize>p << 4)), bB = v128.load(biasBase + (<usize>p << 4), 16);
@@ -134,10 +134,8 @@ import { dotAdd, joinX7, offsetX8, splitX7 } from './dotadd-common';
 
 /** The split form over every panel pair (and an odd last panel). */
 // @ts-ignore: decorator
-@inline function gemmSplit(signed: bool, packed: usize, xs: usize, out: usize, M: i32, N: i32, Kp: i32, panels: i32, pb: usize): void {
-  const biasBase = packed + <usize>panels * pb;
+@inline function gemmSplit(signed: bool, packed: usize, biasBase: usize, xs: usize, out: usize, ldo: usize, M: i32, N: i32, Kp: i32, panels: i32, pb: usize): void {
   const nq = Kp >> 2;
-  const ldo = <usize>N << 2;
   const xt = <usize>Kp << 1;            // one token of split activations
   const pairs = M >> 1, odd = M & 1;
   const xLast = xs + <usize>(M - 1) * xt, oLast = <usize>(M - 1) * ldo;
@@ -170,8 +168,7 @@ import { dotAdd, joinX7, offsetX8, splitX7 } from './dotadd-common';
 
 /** out[m, n] −= wz·Σ_k X[m,k] (weights with a zero point). */
 // @ts-ignore: decorator
-@inline function addWz<X>(X: usize, out: usize, M: i32, N: i32, K: i32, wz: i32): void {
-  const ldo = <usize>N << 2;
+@inline function addWz<X>(X: usize, out: usize, ldo: usize, M: i32, N: i32, K: i32, wz: i32): void {
   {
     let xr = X, o = out;
     for (let m = 0; m < M; m++) {
@@ -185,17 +182,32 @@ import { dotAdd, joinX7, offsetX8, splitX7 } from './dotadd-common';
 
 /** Split form, int8 activations. xs: 2·M·Kp bytes of scratch. */
 export function i8_gemm_4x4_dotadd__xs8(packed: usize, X: usize, xs: usize, out: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
-  gemm<i8>(false, packed, X, xs, out, M, N, K, Kp, wz);
+  gemm<i8>(false, packed, biasOf(false, true, packed, N, Kp), X, xs, out, <usize>N << 2, M, N, K, Kp, wz);
 }
 /** Split form, uint8 activations. xs: 2·M·Kp bytes of scratch. */
 export function i8_gemm_4x4_dotadd__xu8(packed: usize, X: usize, xs: usize, out: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
-  gemm<u8>(false, packed, X, xs, out, M, N, K, Kp, wz);
+  gemm<u8>(false, packed, biasOf(false, false, packed, N, Kp), X, xs, out, <usize>N << 2, M, N, K, Kp, wz);
 }
 /** Unsigned form (self-tested engines only), int8 activations. xs: M·Kp bytes of scratch. */
 export function i8_gemm_4x4_dotadd_u8__xs8(packed: usize, X: usize, xs: usize, out: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
-  gemm<i8>(true, packed, X, xs, out, M, N, K, Kp, wz);
+  gemm<i8>(true, packed, biasOf(true, true, packed, N, Kp), X, xs, out, <usize>N << 2, M, N, K, Kp, wz);
 }
 /** Unsigned form (self-tested engines only), uint8 activations. xs: M·Kp bytes of scratch. */
 export function i8_gemm_4x4_dotadd_u8__xu8(packed: usize, X: usize, xs: usize, out: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
-  gemm<u8>(true, packed, X, xs, out, M, N, K, Kp, wz);
+  gemm<u8>(true, packed, biasOf(true, false, packed, N, Kp), X, xs, out, <usize>N << 2, M, N, K, Kp, wz);
+}
+
+// Row ranges (a pool thread's share, docs/threads.md): as the GEMV's, with ldo = bytes between
+// the tokens' output rows (4·N of the whole matrix).
+export function i8_gemm_4x4_dotadd_rows__xs8(packed: usize, bias: usize, X: usize, xs: usize, out: usize, ldo: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
+  gemm<i8>(false, packed, bias, X, xs, out, ldo, M, N, K, Kp, wz);
+}
+export function i8_gemm_4x4_dotadd_rows__xu8(packed: usize, bias: usize, X: usize, xs: usize, out: usize, ldo: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
+  gemm<u8>(false, packed, bias, X, xs, out, ldo, M, N, K, Kp, wz);
+}
+export function i8_gemm_4x4_dotadd_u8_rows__xs8(packed: usize, bias: usize, X: usize, xs: usize, out: usize, ldo: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
+  gemm<i8>(true, packed, bias, X, xs, out, ldo, M, N, K, Kp, wz);
+}
+export function i8_gemm_4x4_dotadd_u8_rows__xu8(packed: usize, bias: usize, X: usize, xs: usize, out: usize, ldo: usize, M: i32, N: i32, K: i32, Kp: i32, wz: i32): void {
+  gemm<u8>(true, packed, bias, X, xs, out, ldo, M, N, K, Kp, wz);
 }

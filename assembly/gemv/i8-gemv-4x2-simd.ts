@@ -50,12 +50,11 @@
 import { panel4x2, storeRows, sumX, tile4x1, widenX } from './common';
 
 // @ts-ignore: decorator
-@inline function gemv<X>(packed: usize, x: usize, xw: usize, out: usize, N: i32, K: i32, Kp: i32, wz: i32): void {
+@inline function gemv<X>(packed: usize, bias: usize, x: usize, xw: usize, out: usize, N: i32, K: i32, Kp: i32, wz: i32): void {
   widenX<X>(x, 1, K, Kp, xw);
   const panels = (N + 3) >> 2;
   const pb = <usize>Kp << 2;
   const np = Kp >> 1;
-  let bias = packed + <usize>panels * pb;
   const corr = i32x4.splat(wz != 0 ? -wz * sumX<X>(x, K) : 0);
   let w0 = packed;
   let p = 0;
@@ -75,9 +74,21 @@ import { panel4x2, storeRows, sumX, tile4x1, widenX } from './common';
 
 /** int8 activations. xw: 2·Kp bytes of scratch. */
 export function i8_gemv_4x2__xs8(packed: usize, x: usize, xw: usize, out: usize, N: i32, K: i32, Kp: i32, wz: i32): void {
-  gemv<i8>(packed, x, xw, out, N, K, Kp, wz);
+  gemv<i8>(packed, packed + <usize>((N + 3) >> 2) * (<usize>Kp << 2), x, xw, out, N, K, Kp, wz);
 }
 /** uint8 activations. xw: 2·Kp bytes of scratch. */
 export function i8_gemv_4x2__xu8(packed: usize, x: usize, xw: usize, out: usize, N: i32, K: i32, Kp: i32, wz: i32): void {
-  gemv<u8>(packed, x, xw, out, N, K, Kp, wz);
+  gemv<u8>(packed, packed + <usize>((N + 3) >> 2) * (<usize>Kp << 2), x, xw, out, N, K, Kp, wz);
+}
+
+// Row ranges (a pool thread's share, docs/threads.md): rows n0 … n0+N−1 of a matrix, n0 a
+// multiple of 4, given as packed = the matrix + (n0/4)·4·Kp, bias = its bias' + 4·n0 and
+// out = its output + 4·n0. Same arithmetic per row as the whole-matrix entries above.
+/** int8 activations, rows of a matrix; bias: the first row's bias'. xw: 2·Kp bytes of scratch. */
+export function i8_gemv_4x2_rows__xs8(packed: usize, bias: usize, x: usize, xw: usize, out: usize, N: i32, K: i32, Kp: i32, wz: i32): void {
+  gemv<i8>(packed, bias, x, xw, out, N, K, Kp, wz);
+}
+/** uint8 activations, rows of a matrix. */
+export function i8_gemv_4x2_rows__xu8(packed: usize, bias: usize, x: usize, xw: usize, out: usize, N: i32, K: i32, Kp: i32, wz: i32): void {
+  gemv<u8>(packed, bias, x, xw, out, N, K, Kp, wz);
 }

@@ -90,15 +90,13 @@ import { dotAdd, joinX7, offsetX8, splitX7 } from './dotadd-common';
 }
 
 // @ts-ignore: decorator
-@inline function gemv<X>(u8: bool, packed: usize, x: usize, xs: usize, out: usize, N: i32, K: i32, Kp: i32, wz: i32): void {
+@inline function gemv<X>(u8: bool, packed: usize, bias: usize, x: usize, xs: usize, out: usize, N: i32, K: i32, Kp: i32, wz: i32): void {
   const signed = isSigned<X>();
   if (u8) offsetX8(signed, x, 1, K, Kp, xs);
   else splitX7(x, 1, K, Kp, xs);
   const panels = (N + 3) >> 2;
   const pb = <usize>Kp << 2;
   const nq = Kp >> 2;
-  // bias8 (bias' − 128·Σ P) serves the unsigned form with int8 activations (eq. 45')
-  let bias = packed + <usize>panels * pb + (u8 && signed ? <usize>panels << 4 : 0);
   const corr = i32x4.splat(wz != 0 ? -wz * sumX<X>(x, K) : 0);
   let w0 = packed;
   let p = 0;
@@ -116,19 +114,42 @@ import { dotAdd, joinX7, offsetX8, splitX7 } from './dotadd-common';
   }
 }
 
+/** The bias the form adds: bias', or bias8 (bias' − 128·Σ P, eq. 45') for the unsigned form with int8 activations. */
+// @ts-ignore: decorator
+@inline export function biasOf(u8: bool, signed: bool, packed: usize, N: i32, Kp: i32): usize {
+  const panels = <usize>((N + 3) >> 2);
+  return packed + panels * (<usize>Kp << 2) + (u8 && signed ? panels << 4 : 0);
+}
+
 /** Split form, int8 activations. xs: 2·Kp bytes of scratch. */
 export function i8_gemv_4x4_dotadd__xs8(packed: usize, x: usize, xs: usize, out: usize, N: i32, K: i32, Kp: i32, wz: i32): void {
-  gemv<i8>(false, packed, x, xs, out, N, K, Kp, wz);
+  gemv<i8>(false, packed, biasOf(false, true, packed, N, Kp), x, xs, out, N, K, Kp, wz);
 }
 /** Split form, uint8 activations. xs: 2·Kp bytes of scratch. */
 export function i8_gemv_4x4_dotadd__xu8(packed: usize, x: usize, xs: usize, out: usize, N: i32, K: i32, Kp: i32, wz: i32): void {
-  gemv<u8>(false, packed, x, xs, out, N, K, Kp, wz);
+  gemv<u8>(false, packed, biasOf(false, false, packed, N, Kp), x, xs, out, N, K, Kp, wz);
 }
 /** Unsigned form (self-tested engines only), int8 activations. xs: Kp bytes of scratch. */
 export function i8_gemv_4x4_dotadd_u8__xs8(packed: usize, x: usize, xs: usize, out: usize, N: i32, K: i32, Kp: i32, wz: i32): void {
-  gemv<i8>(true, packed, x, xs, out, N, K, Kp, wz);
+  gemv<i8>(true, packed, biasOf(true, true, packed, N, Kp), x, xs, out, N, K, Kp, wz);
 }
 /** Unsigned form (self-tested engines only), uint8 activations. xs: Kp bytes of scratch. */
 export function i8_gemv_4x4_dotadd_u8__xu8(packed: usize, x: usize, xs: usize, out: usize, N: i32, K: i32, Kp: i32, wz: i32): void {
-  gemv<u8>(true, packed, x, xs, out, N, K, Kp, wz);
+  gemv<u8>(true, packed, biasOf(true, false, packed, N, Kp), x, xs, out, N, K, Kp, wz);
+}
+
+// Row ranges (a pool thread's share, docs/threads.md): rows n0 … n0+N−1 of a matrix, n0 a
+// multiple of 4, given as packed = the matrix + (n0/4)·4·Kp, bias = the form's bias vector
+// (bias', or bias8 for the unsigned form with int8 activations) + 4·n0, out = its output + 4·n0.
+export function i8_gemv_4x4_dotadd_rows__xs8(packed: usize, bias: usize, x: usize, xs: usize, out: usize, N: i32, K: i32, Kp: i32, wz: i32): void {
+  gemv<i8>(false, packed, bias, x, xs, out, N, K, Kp, wz);
+}
+export function i8_gemv_4x4_dotadd_rows__xu8(packed: usize, bias: usize, x: usize, xs: usize, out: usize, N: i32, K: i32, Kp: i32, wz: i32): void {
+  gemv<u8>(false, packed, bias, x, xs, out, N, K, Kp, wz);
+}
+export function i8_gemv_4x4_dotadd_u8_rows__xs8(packed: usize, bias: usize, x: usize, xs: usize, out: usize, N: i32, K: i32, Kp: i32, wz: i32): void {
+  gemv<i8>(true, packed, bias, x, xs, out, N, K, Kp, wz);
+}
+export function i8_gemv_4x4_dotadd_u8_rows__xu8(packed: usize, bias: usize, x: usize, xs: usize, out: usize, N: i32, K: i32, Kp: i32, wz: i32): void {
+  gemv<u8>(true, packed, bias, x, xs, out, N, K, Kp, wz);
 }

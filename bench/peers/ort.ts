@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { threads } from '../../src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(join(here, 'package.json'));
@@ -31,7 +32,7 @@ async function load(name: Peer['name']): Promise<Peer | undefined> {
     };
     if (name === 'onnxruntime-web' && ort.env.wasm) ort.env.wasm.numThreads = 1;
     const options = name === 'onnxruntime-node'
-      ? { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' }
+      ? { executionProviders: ['cpu'], intraOpNumThreads: threads(), interOpNumThreads: 1, graphOptimizationLevel: 'all' } // the same thread count as ours
       : { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
     return {
       name,

@@ -20,3 +20,6 @@ SUITES.builds = buildsSuite;
 // weights suite: choosing int4 weights (data-free methods, GPTQ)
 import { weightsSuite } from './weights.js';
 SUITES.weights = weightsSuite;
+// threads suite: n threads against one on the same kernels
+import { threadsSuite } from './threads.js';
+SUITES.threads = threadsSuite;

@@ -34,8 +34,8 @@ async function loadBench(): Promise<BenchModule> {
 export const benchCommand: Command = {
   name: NAME,
   summary: 'benchmark the kernels against scalar JS, float32 JS and ONNX Runtime',
-  synopsis: 'intquant bench [--suite name,…] [--sizes NxK,…] [--max-time s] [--rounds n] [--json]',
-  help: `usage: intquant bench [--suite name,…] [--sizes NxK,…] [--max-time s] [--rounds n] [--json] [--out dir]
+  synopsis: 'intquant bench [--suite name,…] [--sizes NxK,…] [--max-time s] [--rounds n] [--threads n] [--json]',
+  help: `usage: intquant bench [--suite name,…] [--sizes NxK,…] [--max-time s] [--rounds n] [--threads n] [--json] [--out dir]
 
 Runs the benchmark suites (bench/run.ts; every kernel is verified against a reference before
 it is timed), prints one table and writes <out>/latest.json and latest.svg (default
@@ -48,6 +48,9 @@ options:
   --max-time s     seconds per measurement, split over the rounds (default 0.5)
   --rounds n       interleaved rounds per comparison; speedups are the median of
                    per-round ratios (default 4)
+  --threads n      threads the kernels use, the calling thread included (default:
+                   INTQUANT_THREADS, else every core); the threads suite compares
+                   n threads with 1 on the same kernels in interleaved rounds
   --json           print the rows as JSON
   --out dir        where latest.json / latest.svg go
   -h, --help       this text`,
@@ -56,7 +59,7 @@ options:
     // Validate the shape of the arguments here (usage errors without loading the suite).
     const a = parseCommandArgs(NAME, args, {
       suite: { type: 'string', multiple: true }, suites: { type: 'string', multiple: true }, sizes: { type: 'string', multiple: true },
-      'max-time': { type: 'string' }, rounds: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' },
+      'max-time': { type: 'string' }, rounds: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' },
     });
     if (a.help) { console.log(this.help); return 0; }
     if (a.positionals.length) throw new UsageError(`unexpected argument '${a.positionals[0]}'`, NAME);

@@ -43,7 +43,9 @@ environment:
   INTQUANT_BACKEND=auto|simd128|relaxed-simd   which kernel build runs (default auto: relaxed SIMD
                                                when the engine has it and it passes its self-test)
   INTQUANT_EXPERIMENTAL_RELAXED_SIMD=1         Node 20: turn on V8's relaxed-SIMD flag in this
-                                               process so auto can pick the relaxed build`;
+                                               process so auto can pick the relaxed build
+  INTQUANT_THREADS=n                           threads the kernels use, the calling thread
+                                               included (default: every core; 1 = no workers)`;
 }
 
 /** Run one command line; resolves to the exit code, throws UsageError (exit 2) or other errors (exit 1). */

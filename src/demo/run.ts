@@ -63,6 +63,8 @@ export interface DemoRow {
 
 export interface DemoResult {
   backend: string;
+  /** Threads the kernels used (the calling thread included). */
+  threads: number;
   data: string;
   trainImages: number;
   testImages: number;
@@ -138,10 +140,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
   await init();
   const backend = rt().backend;
+  const threadCount = rt().pool.threads;
   const data = loadMnist({ trainPerDigit: options.trainPerDigit ?? (quick ? 300 : undefined), testPerDigit: options.testPerDigit });
   const { train: tr, test } = data;
   const calibImages = Math.min(options.calibImages ?? (quick ? 256 : 512), tr.count);
-  out.line(`intquant demo — ${data.description}; backend ${backend}`);
+  out.line(`intquant demo — ${data.description}; backend ${backend}, ${threadCount} thread${threadCount === 1 ? '' : 's'}`);
   const tLoad = lap();
 
   // 1. float training
@@ -268,7 +271,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     out.line(`GEMV timed (${samples} interleaved rounds, median)`);
     const tGemv = lap();
     return {
-      backend, data: data.description, trainImages: tr.count, testImages: test.count, calibImages,
+      backend, threads: threadCount, data: data.description, trainImages: tr.count, testImages: test.count, calibImages,
       layers: layersDesc, epochs, qatEpochs, seed, quick, activationParams: actParams, rows,
       timingsMs: {
         load: tLoad, train: tTrain, ptq: tPtq, qat: tQat, evaluate: tEval, gemv: tGemv, total: performance.now() - t0,
@@ -303,7 +306,7 @@ export function formatDemo(r: DemoResult): string {
   const widths = head.map((h, c) => Math.max(h.length, ...body.map((b) => b[c]!.length)));
   const fmt = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   const lines = [
-    `intquant demo — MLP ${r.layers} on MNIST (${r.trainImages} train / ${r.testImages} test images${r.quick ? ', --quick' : ''}), backend ${r.backend}`,
+    `intquant demo — MLP ${r.layers} on MNIST (${r.trainImages} train / ${r.testImages} test images${r.quick ? ', --quick' : ''}), backend ${r.backend}, ${r.threads} thread${r.threads === 1 ? '' : 's'}`,
     '',
     fmt(head),
     widths.map((w) => '─'.repeat(w)).join('  '),

@@ -20,6 +20,7 @@ import type { WasmMemory } from '../runtime/memory.js';
 import { currentBuild, rt } from '../runtime/wasm.js';
 import { int4Method, quantizeInt4Runs, type Int4Method } from '../calibrate/int4-groups.js';
 import { part, scratch } from './scratch.js';
+import { runSharesOn, sharesFor, splitRange } from '../runtime/parallel.js';
 import { assertDim, assertKnownOptions, assertLength, assertOut } from './validate.js';
 import { int4LayoutOf, int4Slots } from './layouts.js';
 
@@ -64,6 +65,9 @@ export const INT4_GROUP_SIZES = Object.freeze([32, 64, 128, 256]);
 
 /** Relaxed build, M ≥ 8: the W4A8 GEMM beats per-token GEMVs only when the packed weights are this large (docs/kernels.md). */
 const GEMM_MIN_BYTES = 24 * 2 ** 20;
+
+/** Tokens per pool call on the per-token GEMV path (bounds the activation scratch). */
+const TOKEN_BLOCK = 16;
 
 const registry = new FinalizationRegistry<{ mem: WasmMemory; offset: number }>(({ mem, offset }) => {
   if (mem.isLive(offset)) mem.release(offset);
@@ -338,46 +342,61 @@ export class PackedInt4Matrix {
     const packed = this.byteOffset;
     const { N, K, Kp, groups, groupSize: G } = this;
     const Np = Math.ceil(N / 4) * 4;
+    // Tokens go in blocks: each token's activations, group terms and output in one slot of
+    // `slot` bytes, so a share runs its rows for every token of the block as one repeated call.
+    const block = Math.min(M, TOKEN_BLOCK);
     const xBytes = part(4 * Kp), aBytes = part(4 * Kp), gBytes = part(16 * groups), oBytes = part(4 * Np);
-    const xOff = scratch(xBytes + aBytes + 3 * gBytes + oBytes);
-    const aOff = xOff + xBytes, g0 = aOff + aBytes, g1 = g0 + gBytes, g2 = g1 + gBytes, oOff = g2 + gBytes;
+    const slot = aBytes + 3 * gBytes + oBytes;
+    const xOff = scratch(xBytes + block * slot);
+    const s0 = xOff + xBytes;
     const k = this.build.kernels;
     const mem = this.mem;
     mem.f32(xOff + 4 * K, Kp - K).fill(0); // the kernels read whole groups
     const asym = this.asymmetric;
-    for (let m = 0; m < M; m++) {
-      mem.f32(xOff, K).set(X.subarray(m * K, (m + 1) * K));
-      if (acts === 'int8') {
-        const bad = k.q4_act_quantize(xOff, Kp, G, aOff, g0, g1, g2);
-        if (bad >= 0) nonFinite(argument, m * K + bad, X[m * K + bad]!);
-        // several panel streams at once (three for G = 32 and 64) measured faster at every size with N > 4 (docs/kernels.md)
-        const gemv = layout === 'dotadd' ? (asym ? k.q4_gemv_4x8_dotadd__asym! : k.q4_gemv_4x8_dotadd__sym!)
-          : N > 4 ? (asym ? k.q4_gemv_4x32_ms__asym : k.q4_gemv_4x32_ms__sym)
-          : (asym ? k.q4_gemv_4x32__asym : k.q4_gemv_4x32__sym);
-        gemv(packed, aOff, g0, g1, g2, oOff, N, Kp, G);
-      } else {
-        const bad = k.q4f32_act_prepare(xOff, K, G, aOff, g0, g1);
-        if (bad >= 0) throw new NaNInputError(argument, m * K + bad);
-        const gemv = layout === 'dotadd' ? (asym ? k.q4f32_gemv_4x8_dotadd__asym! : k.q4f32_gemv_4x8_dotadd__sym!)
-          : (asym ? k.q4f32_gemv_4x32__asym : k.q4f32_gemv_4x32__sym);
-        gemv(packed, aOff, g0, g1, oOff, N, Kp, G);
+    // several panel streams at once (three for G = 32 and 64) measured faster at every size with N > 4 (docs/kernels.md)
+    const fn = acts === 'int8'
+      ? (layout === 'dotadd' ? (asym ? 'q4_gemv_4x8_dotadd__asym' : 'q4_gemv_4x8_dotadd__sym')
+        : N > 4 ? (asym ? 'q4_gemv_4x32_ms__asym' : 'q4_gemv_4x32_ms__sym') : (asym ? 'q4_gemv_4x32__asym' : 'q4_gemv_4x32__sym'))
+      : (layout === 'dotadd' ? (asym ? 'q4f32_gemv_4x8_dotadd__asym' : 'q4f32_gemv_4x8_dotadd__sym') : (asym ? 'q4f32_gemv_4x32__asym' : 'q4f32_gemv_4x32__sym'));
+    const ranges = splitRange(N, sharesFor(Np * Kp / 2, Np / 4), 4);
+    const PB = this.groups * this.groupBytes;
+    for (let m0 = 0; m0 < M; m0 += block) {
+      const tb = Math.min(block, M - m0);
+      for (let t = 0; t < tb; t++) {
+        const m = m0 + t, a = s0 + t * slot, g0 = a + aBytes, g1 = g0 + gBytes, g2 = g1 + gBytes;
+        mem.f32(xOff, K).set(X.subarray(m * K, (m + 1) * K));
+        if (acts === 'int8') {
+          const bad = k.q4_act_quantize(xOff, Kp, G, a, g0, g1, g2);
+          if (bad >= 0) nonFinite(argument, m * K + bad, X[m * K + bad]!);
+        } else {
+          const bad = k.q4f32_act_prepare(xOff, K, G, a, g0, g1);
+          if (bad >= 0) throw new NaNInputError(argument, m * K + bad);
+        }
       }
-      y.set(mem.f32(oOff, N), m * N);
+      const g0 = s0 + aBytes, g1 = g0 + gBytes, g2 = g1 + gBytes, o = g2 + gBytes;
+      runSharesOn(this.build, ranges.map(({ start: n0, count }) => [acts === 'int8'
+        ? { fn, args: [packed + (n0 / 4) * PB, s0, g0, g1, g2, o + 4 * n0, count, Kp, G], repeat: tb, strides: [0, slot, slot, slot, slot, slot] }
+        : { fn, args: [packed + (n0 / 4) * PB, s0, g0, g1, o + 4 * n0, count, Kp, G], repeat: tb, strides: [0, slot, slot, slot, slot] }]));
+      for (let t = 0; t < tb; t++) y.set(mem.f32(o + t * slot, N), (m0 + t) * N);
     }
   }
 
   /**
    * W4A8 for M > 1 tokens: activations quantized token by token, then one GEMM pass (eq. 40–43):
-   * 'pairs' the simd128 pair kernel, 'unpacked' the relaxed build's (unpacks into scratch),
-   * 'dotadd' the dot-add build's (up to 4 tokens per weight load).
+   * 'pairs' the simd128 pair kernel (no scratch), 'unpacked' the relaxed build's (unpacks into
+   * scratch), 'dotadd' the dot-add build's (up to 4 tokens per weight load, no scratch). Split by
+   * panels over the pool: share i writes its rows for all M tokens as an M×count block at
+   * out + 4·M·n0 (the blocks tile M×N exactly), gathered into y here.
    */
   private runGemmW4A8(X: Float32Array, M: number, y: Float32Array, argument: string, kernel: 'pairs' | 'unpacked' | 'dotadd'): void {
     const packed = this.byteOffset;
     const { N, K, Kp, groups, groupSize: G } = this;
+    const Np = Math.ceil(N / 4) * 4;
+    const ranges = splitRange(N, sharesFor((Np * Kp / 2) * ((M + 3) / 4), Np / 4), 4);
     const xBytes = part(4 * Kp), aBytes = part(2 * Kp * M), cBytes = part(4 * groups * M), gBytes = part(16 * groups * M);
-    const tBytes = part((G / 32) * 256 + 16 * M), oBytes = part(4 * N * M);
-    const xOff = scratch(xBytes + aBytes + cBytes + 2 * gBytes + tBytes + oBytes);
-    const aOff = xOff + xBytes, cOff = aOff + aBytes, sOff = cOff + cBytes, zOff = sOff + gBytes, tOff = zOff + gBytes, oOff = tOff + tBytes;
+    const tBytes = kernel === 'unpacked' ? part((G / 32) * 256 + 16 * M) : 0, oBytes = part(4 * Np * M);
+    const xOff = scratch(xBytes + aBytes + cBytes + 2 * gBytes + ranges.length * tBytes + oBytes);
+    const aOff = xOff + xBytes, cOff = aOff + aBytes, sOff = cOff + cBytes, zOff = sOff + gBytes, tOff = zOff + gBytes, oOff = tOff + ranges.length * tBytes;
     const k = this.build.kernels;
     const mem = this.mem;
     mem.f32(xOff + 4 * K, Kp - K).fill(0);
@@ -386,11 +405,20 @@ export class PackedInt4Matrix {
       const bad = k.q4_act_quantize(xOff, Kp, G, aOff + 2 * Kp * m, sOff + 16 * groups * m, cOff + 4 * groups * m, zOff + 16 * groups * m);
       if (bad >= 0) nonFinite(argument, m * K + bad, X[m * K + bad]!);
     }
+    const PB = this.groups * this.groupBytes;
     const asym = this.asymmetric;
-    if (kernel === 'pairs') (asym ? k.q4_gemm_2x4x32__asym : k.q4_gemm_2x4x32__sym)(packed, aOff, sOff, cOff, zOff, oOff, M, N, Kp, G);
-    else if (kernel === 'dotadd') (asym ? k.q4_gemm_4x8_dotadd__asym! : k.q4_gemm_4x8_dotadd__sym!)(packed, aOff, sOff, cOff, zOff, oOff, M, N, Kp, G);
-    else (asym ? k.q4_gemm_4x32__asym : k.q4_gemm_4x32__sym)(packed, aOff, sOff, cOff, zOff, oOff, M, N, Kp, G, tOff);
-    y.set(mem.f32(oOff, M * N));
+    const fn = kernel === 'pairs' ? (asym ? 'q4_gemm_2x4x32__asym' : 'q4_gemm_2x4x32__sym')
+      : kernel === 'dotadd' ? (asym ? 'q4_gemm_4x8_dotadd__asym' : 'q4_gemm_4x8_dotadd__sym')
+      : (asym ? 'q4_gemm_4x32__asym' : 'q4_gemm_4x32__sym');
+    runSharesOn(this.build, ranges.map(({ start: n0, count }, t) => {
+      const args = [packed + (n0 / 4) * PB, aOff, sOff, cOff, zOff, oOff + 4 * M * n0, M, count, Kp, G];
+      return [{ fn, args: kernel === 'unpacked' ? [...args, tOff + t * tBytes] : args }];
+    }));
+    if (ranges.length === 1) { y.set(mem.f32(oOff, M * N)); return; }
+    for (const { start: n0, count } of ranges) {
+      const block = mem.f32(oOff + 4 * M * n0, M * count);
+      for (let m = 0; m < M; m++) y.set(block.subarray(m * count, (m + 1) * count), m * N + n0);
+    }
   }
 
   /** @internal Exact int32 group sums Σ_{k∈g} q'·xq (signed domain, before scaling), N × groups — for tests. */
@@ -415,8 +443,8 @@ export class PackedInt4Matrix {
 
   dispose(): void {
     if (this.offset === 0) throw new DisposedError(`PackedInt4Matrix(${this.N}×${this.K}, group ${this.groupSize})`);
+    this.mem.release(this.offset); // first: refused (BusyError) while a parallel call runs
     registry.unregister(this.token);
-    this.mem.release(this.offset);
     this.offset = 0;
   }
 

@@ -13,6 +13,7 @@ import { DisposedError, InvalidArgumentError } from '../errors.js';
 import type { WasmMemory } from '../runtime/memory.js';
 import { currentBuild, rt } from '../runtime/wasm.js';
 import { part, scratch } from './scratch.js';
+import { runSharesOn, sharesFor, splitRange } from '../runtime/parallel.js';
 import { outputInt32 } from './output/int32.js';
 import { int8LayoutOf, int8Offset, int8PackedBytes } from './layouts.js';
 import {
@@ -194,32 +195,46 @@ export class PackedInt8Matrix {
     return outputInt32(yOff, M * this.N, out);
   }
 
-  /** @internal Scratch bytes (a `part`) the kernels need for M tokens of activations widened to int16 (or split into 7-bit halves). */
-  widenBytes(M: number): number { return part(2 * M * this.Kp); }
+  /** @internal Threads a call with M tokens uses: the weights streamed (GEMM: ×M/4 for the compute), by panels. */
+  shares(M: number): number {
+    const Np = Math.ceil(this.N / 4) * 4;
+    return sharesFor(Np * this.Kp * (M === 1 ? 1 : (M + 3) / 4), Np / 4);
+  }
+
+  /** @internal Scratch bytes (a `part`) the kernels need for M tokens of activations widened to int16 (or split into 7-bit halves), one copy per share. */
+  widenBytes(M: number): number { return part(2 * M * this.Kp) * this.shares(M); }
 
   /** @internal Run the GEMV kernel on activations already in wasm memory; xwOff: widenBytes(1) of scratch. */
   runGemv(packed: number, xOff: number, xwOff: number, yOff: number, signedX: boolean): void {
-    const k = this.build.kernels;
-    const run = this.layout === '4x2' ? (signedX ? k.i8_gemv_4x2__xs8 : k.i8_gemv_4x2__xu8)
-      : this.build.dotAddUnsigned ? (signedX ? k.i8_gemv_4x4_dotadd_u8__xs8! : k.i8_gemv_4x4_dotadd_u8__xu8!)
-      : (signedX ? k.i8_gemv_4x4_dotadd__xs8! : k.i8_gemv_4x4_dotadd__xu8!);
-    run(packed, xOff, xwOff, yOff, this.N, this.K, this.Kp, this.wz);
+    this.runGemm(packed, xOff, xwOff, yOff, 1, signedX);
   }
 
-  /** @internal Run the GEMM kernel (M = 1 goes to the GEMV); xwOff: widenBytes(M) of scratch. */
+  /**
+   * @internal Run the GEMM kernel (M = 1: the GEMV) split by 4-row panels over the pool (each
+   * share its own rows, bias' and widened copy of X); xwOff: widenBytes(M) of scratch.
+   */
   runGemm(packed: number, xOff: number, xwOff: number, yOff: number, M: number, signedX: boolean): void {
-    if (M === 1) return this.runGemv(packed, xOff, xwOff, yOff, signedX);
-    const k = this.build.kernels;
-    const run = this.layout === '4x2' ? (signedX ? k.i8_gemm_4x2__xs8 : k.i8_gemm_4x2__xu8)
-      : this.build.dotAddUnsigned ? (signedX ? k.i8_gemm_4x4_dotadd_u8__xs8! : k.i8_gemm_4x4_dotadd_u8__xu8!)
-      : (signedX ? k.i8_gemm_4x4_dotadd__xs8! : k.i8_gemm_4x4_dotadd__xu8!);
-    run(packed, xOff, xwOff, yOff, M, this.N, this.K, this.Kp, this.wz);
+    const { N, K, Kp, wz } = this;
+    const Np = Math.ceil(N / 4) * 4;
+    // the kernel form (layouts.ts): simd128's 4x2, or the dot-add 4x4 split / unsigned form, whose
+    // unsigned form with int8 activations adds bias8 (after bias') instead of bias'
+    const u8 = this.layout === '4x4' && this.build.dotAddUnsigned === true;
+    const bias = packed + Np * Kp + (u8 && signedX ? 4 * Np : 0);
+    const form = this.layout === '4x2' ? '4x2' : u8 ? '4x4_dotadd_u8' : '4x4_dotadd';
+    const step = part(2 * M * Kp);
+    const fn = `i8_${M === 1 ? 'gemv' : 'gemm'}_${form}_rows__${signedX ? 'xs8' : 'xu8'}`;
+    runSharesOn(this.build, splitRange(N, this.shares(M), 4).map(({ start: n0, count }, t) => [{
+      fn,
+      args: M === 1
+        ? [packed + n0 * Kp, bias + 4 * n0, xOff, xwOff + t * step, yOff + 4 * n0, count, K, Kp, wz]
+        : [packed + n0 * Kp, bias + 4 * n0, xOff, xwOff + t * step, yOff + 4 * n0, 4 * N, M, count, K, Kp, wz],
+    }]));
   }
 
   dispose(): void {
     if (this.offset === 0) throw new DisposedError(`PackedInt8Matrix(${this.N}×${this.K})`);
+    this.mem.release(this.offset); // first: refused (BusyError) while a parallel call runs
     registry.unregister(this.token);
-    this.mem.release(this.offset);
     this.offset = 0;
   }
 

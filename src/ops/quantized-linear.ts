@@ -309,8 +309,8 @@ export class QuantizedLinear<T extends LinearWeightType = LinearWeightType> {
 
   dispose(): void {
     const off = this.off();
+    this.mem.release(off); // first: refused (BusyError) while a parallel call runs
     registry.unregister(this.token);
-    this.mem.release(off);
     this.paramOff = 0;
     this.weights.dispose();
   }

@@ -7,6 +7,7 @@ import { rt } from '../runtime/wasm.js';
 import type { WasmMemory } from '../runtime/memory.js';
 
 let owner: WasmMemory | undefined;
+let watched: unknown;
 let offset = 0;
 let capacity = 0;
 
@@ -15,8 +16,11 @@ export const part = (bytes: number): number => Math.ceil((bytes + 16) / 64) * 64
 
 /** A scratch block of at least `bytes` bytes; its offset (valid until the next scratch() call). */
 export function scratch(bytes: number): number {
-  const mem = rt().mem;
+  const { mem, pool } = rt();
   if (owner !== mem) { owner = mem; offset = 0; capacity = 0; }
+  // A pool thread given up on may still write into this block: drop it (the memory manager keeps
+  // it from reuse until that thread has exited) and take a fresh one next time.
+  if (watched !== pool) { watched = pool; pool.onLost(releaseScratch); }
   if (bytes > capacity) {
     const want = Math.max(bytes, Math.ceil(capacity * 1.5), 4096);
     if (offset !== 0) { mem.release(offset); offset = 0; capacity = 0; }

@@ -50,9 +50,15 @@ export interface KernelExports extends QuantKernelExports {
 /** xw: scratch for the activations widened to int16 (2·Kp bytes for the GEMV, 2·M·Kp for the GEMM). */
 export type GemvFn = (packed: number, x: number, xw: number, out: number, N: number, K: number, Kp: number, wz: number) => void;
 export type GemmFn = (packed: number, X: number, xw: number, out: number, M: number, N: number, K: number, Kp: number, wz: number) => void;
+/** Row ranges of a matrix (a pool thread's share): packed and bias' offset to the first row (a multiple of 4). */
+export type GemvRowsFn = (packed: number, bias: number, x: number, xw: number, out: number, N: number, K: number, Kp: number, wz: number) => void;
+/** ldo: bytes between the tokens' output rows. */
+export type GemmRowsFn = (packed: number, bias: number, X: number, xw: number, out: number, ldo: number, M: number, N: number, K: number, Kp: number, wz: number) => void;
 export interface GemvKernelExports {
   i8_gemv_4x2__xs8: GemvFn; i8_gemv_4x2__xu8: GemvFn;
   i8_gemm_4x2__xs8: GemmFn; i8_gemm_4x2__xu8: GemmFn;
+  i8_gemv_4x2_rows__xs8: GemvRowsFn; i8_gemv_4x2_rows__xu8: GemvRowsFn;
+  i8_gemm_4x2_rows__xs8: GemmRowsFn; i8_gemm_4x2_rows__xu8: GemmRowsFn;
   /** Dynamic symmetric int8 quantization of K floats at x into q; returns the scale. */
   f32_qs8_dynamic(x: number, q: number, K: number): number;
   /** out[m,n] = f32(acc[m,n])·f32(xs[m]·ws[n]) + bias[n] (bias 0 = none); out may equal acc. */

@@ -5,11 +5,15 @@
  * aligned to ALIGN bytes and followed by at least TAIL_PAD bytes that belong to nobody's data,
  * so a SIMD kernel may read (never write) up to 16 bytes past the end of its input.
  *
- * Growth: `memory.grow` detaches every ArrayBuffer view taken before it. Nothing here keeps a
- * view across an allocation; callers re-derive views with `bytes()` / `f32()` … after any call
- * that may allocate (see Tensor.view() for a view that re-derives itself).
+ * Growth: the memory is shared (pool workers run kernels on it, docs/threads.md), and a shared
+ * memory never detaches: after `memory.grow` a view taken before still reads and writes its own
+ * bytes, but it sits on the old, shorter SharedArrayBuffer and cannot reach anything allocated
+ * past the old end; `memory.buffer` is a new, longer SharedArrayBuffer. Nothing here keeps a
+ * view across an allocation; callers re-derive views from `memory.buffer` (`bytes()` / `f32()`
+ * …) after any call that may allocate (Tensor.view() re-derives itself). Workers never grow the
+ * memory and allocate nothing; the kernels they run see the grown memory at once.
  */
-import { IntquantError, InvalidArgumentError, MemoryBudgetError } from '../errors.js';
+import { BusyError, IntquantError, InvalidArgumentError, MemoryBudgetError } from '../errors.js';
 
 export const ALIGN = 64;       // cache line: keeps weight panels and SIMD loads aligned
 export const TAIL_PAD = 16;    // one v128 of slack after every block
@@ -51,6 +55,10 @@ export class WasmMemory {
   private budget = Infinity;
   private grows = 0;
   private readonly growListeners = new Set<() => void>();
+  /** > 0 while a parallel kernel call runs: releasing a block then is refused. */
+  private parallel = 0;
+  /** Blocks released while a lost pool worker may still write: kept off the free list until it has exited. */
+  private held: { blocks: Block[]; pending: number } | undefined;
 
   constructor(memory: WebAssembly.Memory) {
     this.memory = memory;
@@ -93,11 +101,39 @@ export class WasmMemory {
   release(offset: number): void {
     const rec = this.live.get(offset);
     if (rec === undefined) throw new InvalidArgumentError('offset', `${offset} is not a live allocation (double free?)`);
+    if (this.parallel > 0) {
+      throw new BusyError('cannot free wasm memory while a parallel kernel call is running (pool threads may be reading it); dispose after the call returns');
+    }
     this.live.delete(offset);
     this.inUse -= rec.requested;
     this.reserved -= rec.reserved;
-    this.insertFree(offset, rec.reserved);
+    if (this.held) this.held.blocks.push({ offset, size: rec.reserved });
+    else this.insertFree(offset, rec.reserved);
   }
+
+  /** @internal The pool brackets every parallel call with these. */
+  beginParallel(): void { this.parallel++; }
+  /** @internal */
+  endParallel(): void { this.parallel--; }
+
+  /**
+   * @internal Keep blocks released from now on out of reuse until `until` settles (a pool
+   * worker that was given up on may still be writing into the blocks of the abandoned call).
+   * They count as freed in stats() at once; they return to the free list afterwards.
+   */
+  holdReleasedUntil(until: Promise<unknown>): void {
+    const held = (this.held ??= { blocks: [], pending: 0 });
+    held.pending++;
+    const lift = () => {
+      if (--held.pending > 0 || this.held !== held) return;
+      this.held = undefined;
+      for (const b of held.blocks) this.insertFree(b.offset, b.size);
+    };
+    until.then(lift, lift);
+  }
+
+  /** @internal Are released blocks being held back (a lost worker has not exited yet)? */
+  get holding(): boolean { return this.held !== undefined; }
 
   /** Is `offset` the start of a live block? */
   isLive(offset: number): boolean {
@@ -164,7 +200,7 @@ export class WasmMemory {
     if (needPages > MAX_PAGES) {
       throw new MemoryBudgetError(end - this.top, this.inUse, MAX_PAGES * PAGE);
     }
-    // Grow geometrically (×1.25) to keep the number of detaching growths small.
+    // Grow geometrically (×1.25) to keep the number of growths (and stale views) small.
     const want = Math.min(MAX_PAGES, Math.max(needPages, Math.ceil(havePages * 1.25)));
     try {
       this.memory.grow(want - havePages);

@@ -3,9 +3,9 @@
  *
  * Ownership is explicit: `dispose()` (or `using t = …`) frees the block; a FinalizationRegistry
  * frees forgotten tensors as a backstop. Reads copy out by default (`toArray()`); `view()` gives a
- * live view that re-derives its typed array whenever wasm memory has grown, so it never reads a
- * detached or stale buffer. A raw typed array from `view().array` is valid only until the next
- * allocation: take it, use it, drop it.
+ * live view that re-derives its typed array whenever wasm memory has grown (the memory is shared,
+ * so old arrays are never detached, but they sit on the pre-growth buffer). A raw typed array
+ * from `view().array` is meant for use until the next allocation: take it, use it, drop it.
  */
 import { DisposedError, InvalidArgumentError } from '../errors.js';
 import type { WasmMemory } from './memory.js';
@@ -138,8 +138,8 @@ export class Tensor<D extends DType = DType> {
 
   dispose(): void {
     if (this.offset === 0) throw new DisposedError(`Tensor(${this.dtype} [${this.shape.join(', ')}])`);
+    this.mem.release(this.offset); // first: refused (BusyError) while a parallel call runs
     registry.unregister(this.token);
-    this.mem.release(this.offset);
     this.offset = 0;
   }
 

@@ -12,24 +12,22 @@
  * With backend 'auto' the first of relaxed-dotadd, relaxed-simd that the engine validates AND
  * that passes a start-up self-test against the baseline build (src/runtime/selftest.ts) is
  * used, else simd128; the instances share one memory. Results are bit-identical whichever runs.
+ *
+ * The memory is a shared WebAssembly.Memory (the builds are compiled with threads and
+ * sharedMemory): pool workers instantiate the selected build's module on it (docs/threads.md).
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { instantiate } from '@assemblyscript/loader';
 import { IntquantError, InvalidArgumentError, NotInitializedError } from '../errors.js';
 import { WasmMemory } from './memory.js';
 import type { KernelExports } from './abi.js';
 import { buildSelfTest, dotAddUnsignedProbe } from './selftest.js';
+import { kernelImports } from './imports.js';
+import { requestedThreads, ThreadPool } from './pool.js';
 
 export type Backend = 'simd128' | 'relaxed-simd' | 'relaxed-dotadd';
-
-/** The builds beyond the baseline, in the order 'auto' tries them. */
-const RELAXED_BUILDS: readonly { backend: Exclude<Backend, 'simd128'>; file: string }[] = [
-  { backend: 'relaxed-dotadd', file: 'intquant-dotadd.wasm' },
-  { backend: 'relaxed-simd', file: 'intquant-relaxed.wasm' },
-];
 const BACKENDS: readonly Backend[] = ['simd128', 'relaxed-simd', 'relaxed-dotadd'];
 
 /** One instantiated kernel build: which backend, and its exports (all builds share one memory). */
@@ -57,6 +55,10 @@ export interface Runtime {
   readonly relaxedUnavailable?: string;
   /** Why the relaxed-dotadd build is not in use, when it is not. */
   readonly dotAddUnavailable?: string;
+  /** The compiled module of the build in use (pool workers instantiate it on the same memory). */
+  readonly module: WebAssembly.Module;
+  /** The worker pool (src/runtime/pool.ts); with 1 thread it has no workers. */
+  readonly pool: ThreadPool;
 }
 
 let runtime: Runtime | undefined;
@@ -91,18 +93,17 @@ export interface InitOptions {
    * module compiled afterwards may use relaxed SIMD). Ignored with backend 'simd128'.
    */
   experimentalRelaxedSimd?: boolean;
+  /**
+   * Threads the kernels may use, the calling thread included (default: INTQUANT_THREADS, else
+   * os.availableParallelism()); 1 runs everything on the calling thread. A later init() with
+   * `threads` changes the count as setThreads() does. docs/threads.md.
+   */
+  threads?: number;
 }
 
-async function instantiateBuild(bytes: Uint8Array, memory: WebAssembly.Memory): Promise<KernelExports> {
-  const { exports } = await instantiate<Record<string, unknown>>(bytes, {
-    env: {
-      memory,
-      abort(_msg: number, _file: number, line: number, column: number) {
-        throw new IntquantError('IQ_KERNEL_ABORT', `kernel aborted at line ${line}:${column}`);
-      },
-    },
-  });
-  return exports as unknown as KernelExports;
+/** Instantiate a compiled build on `memory` (the main thread here; every pool worker the same way). */
+export function instantiateBuild(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+  return new WebAssembly.Instance(module, kernelImports(memory)).exports as unknown as KernelExports;
 }
 
 /** Whether to turn on V8's relaxed-SIMD flag: the option, else INTQUANT_EXPERIMENTAL_RELAXED_SIMD (1/0). */
@@ -143,30 +144,74 @@ function requestedBackend(options: InitOptions): 'auto' | Backend {
   return b as 'auto' | Backend;
 }
 
-async function load(want: 'auto' | Backend, allowFlag: boolean): Promise<Runtime> {
-  const basePath = findBuild('intquant.wasm');
-  if (!basePath) {
-    throw new IntquantError('IQ_WASM_MISSING', 'build/intquant.wasm not found: run `npm run asbuild` (npm install does it for you)');
+/**
+ * The optional builds, best first. Each names its file, how the engine is checked for it and the
+ * self-test it must pass against the baseline before 'auto' picks it. The baseline SIMD128 build
+ * (BASELINE_FILE) is always loaded and is the fallback. Every build imports the same shared
+ * memory, so the one selected is instantiated again in each pool worker (src/runtime/pool.ts).
+ */
+interface OptionalBuild {
+  readonly backend: Exclude<Backend, 'simd128'>;
+  readonly file: string;
+  /** undefined when the engine can run the bytes, else why not. */
+  validate(bytes: Uint8Array<ArrayBuffer>, options: { allowFlag: boolean }): string | undefined;
+}
+
+const BASELINE_FILE = 'intquant.wasm';
+const OPTIONAL_BUILDS: readonly OptionalBuild[] = [
+  { backend: 'relaxed-dotadd', file: 'intquant-dotadd.wasm', validate: (b, o) => validateRelaxed(b, o.allowFlag) },
+  { backend: 'relaxed-simd', file: 'intquant-relaxed.wasm', validate: (b, o) => validateRelaxed(b, o.allowFlag) },
+];
+
+/** A self-tested build, with the capability the dot-add build probes for. */
+function buildOf(backend: Backend, kernels: KernelExports, baseline: KernelExports, mem: WasmMemory): Build {
+  return backend === 'relaxed-dotadd' ? { backend, kernels, dotAddUnsigned: dotAddUnsignedProbe(kernels, baseline, mem) } : { backend, kernels };
+}
+
+/** Pages: one to start; the wasm32 limit as maximum (a shared memory must declare one; V8 reserves it as address space only). */
+const INITIAL_PAGES = 1;
+const MAXIMUM_PAGES = 65536;
+
+type Loaded = Omit<Runtime, 'pool'>;
+
+async function load(want: 'auto' | Backend, allowFlag: boolean, threads: number): Promise<Runtime> {
+  const loaded = await loadBuilds(want, allowFlag);
+  const pool = new ThreadPool(loaded.module, loaded.mem, loaded.kernels, threads);
+  try {
+    await pool.ready();
+  } catch (e) {
+    await pool.close();
+    throw e;
   }
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+  return { ...loaded, pool };
+}
+
+async function loadBuilds(want: 'auto' | Backend, allowFlag: boolean): Promise<Loaded> {
+  const basePath = findBuild(BASELINE_FILE);
+  if (!basePath) {
+    throw new IntquantError('IQ_WASM_MISSING', `build/${BASELINE_FILE} not found: run \`npm run asbuild\` (npm install does it for you)`);
+  }
+  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
   const mem = new WasmMemory(memory);
-  const baseline = await instantiateBuild(readFileSync(basePath), memory);
+  const baseModule = await WebAssembly.compile(readFileSync(basePath));
+  const baseline = instantiateBuild(baseModule, memory);
   const why: Partial<Record<Backend, string>> = {};
-  const simd128 = () => ({ kernels: baseline, build: { backend: 'simd128' as const, kernels: baseline }, baseline, mem, backend: 'simd128' as const,
+  const simd128 = (): Loaded => ({ kernels: baseline, build: { backend: 'simd128', kernels: baseline }, baseline, mem, backend: 'simd128', module: baseModule,
     relaxedUnavailable: why['relaxed-simd'] ?? 'not requested', dotAddUnavailable: why['relaxed-dotadd'] ?? 'not requested' });
   if (want === 'simd128') return simd128();
-  for (const build of RELAXED_BUILDS) {
+  for (const build of OPTIONAL_BUILDS) {
     if (want !== 'auto' && want !== build.backend) continue;
     const path = findBuild(build.file);
     if (!path) { why[build.backend] = `build/${build.file} not found`; continue; }
     const bytes = readFileSync(path);
-    const invalid = validateRelaxed(bytes, allowFlag);
+    const invalid = build.validate(bytes, { allowFlag });
     if (invalid !== undefined) { why[build.backend] = invalid; continue; }
-    const kernels = await instantiateBuild(bytes, memory);
+    const module = await WebAssembly.compile(bytes);
+    const kernels = instantiateBuild(module, memory);
     const failure = buildSelfTest(kernels, baseline, mem, build.backend);
     if (failure === undefined) {
       const preferred = `the ${build.backend} build is preferred`;
-      return { kernels, build: buildOf(build.backend, kernels, baseline, mem), baseline, mem, backend: build.backend,
+      return { kernels, build: buildOf(build.backend, kernels, baseline, mem), baseline, mem, backend: build.backend, module,
         relaxedUnavailable: build.backend === 'relaxed-simd' ? undefined : preferred, dotAddUnavailable: why['relaxed-dotadd'] };
     }
     why[build.backend] = `the ${build.backend} build failed its self-test (${failure})`;
@@ -179,7 +224,9 @@ async function load(want: 'auto' | Backend, allowFlag: boolean): Promise<Runtime
 export async function init(options: InitOptions = {}): Promise<Runtime> {
   const want = requestedBackend(options);
   const allowFlag = flagRequested(options);
-  pending ??= load(want, allowFlag).then((r) => (runtime = r));
+  const threads = requestedThreads(options.threads);
+  const first = pending === undefined;
+  pending ??= load(want, allowFlag, threads).then((r) => (runtime = r));
   let rt: Runtime;
   try {
     rt = await pending;
@@ -191,12 +238,8 @@ export async function init(options: InitOptions = {}): Promise<Runtime> {
     throw new IntquantError('IQ_BACKEND_FIXED', `intquant is already initialised with backend '${rt.backend}'; the backend is chosen by the first init() of the process`);
   }
   if (options.maxBytes !== undefined) rt.mem.setBudget(options.maxBytes);
+  if (!first && options.threads !== undefined) await rt.pool.setThreads(threads);
   return rt;
-}
-
-/** A self-tested build, with the capability the dot-add build probes for. */
-function buildOf(backend: Backend, kernels: KernelExports, baseline: KernelExports, mem: WasmMemory): Build {
-  return backend === 'relaxed-dotadd' ? { backend, kernels, dotAddUnsigned: dotAddUnsignedProbe(kernels, baseline, mem) } : { backend, kernels };
 }
 
 let boundBuild: Build | undefined;
@@ -207,7 +250,10 @@ export function currentBuild(): Build {
   return boundBuild ?? rt().build;
 }
 
-/** @internal Run `fn` with new packed matrices bound to `build` (benchmarks and tests compare builds in one process). */
+/**
+ * @internal Run `fn` with new packed matrices bound to `build` (benchmarks and tests compare builds
+ * in one process). A matrix bound to a build other than the runtime's runs on the calling thread.
+ */
 export function withBuild<T>(build: Build, fn: () => T): T {
   const previous = boundBuild;
   boundBuild = build;
@@ -230,13 +276,13 @@ export function loadBuild(backend: Backend): Promise<Build> {
   let p = extraBuilds.get(backend);
   if (!p) {
     p = (async () => {
-      const file = RELAXED_BUILDS.find((b) => b.backend === backend)!.file;
+      const file = OPTIONAL_BUILDS.find((b) => b.backend === backend)!.file;
       const path = findBuild(file);
       if (!path) throw new IntquantError('IQ_BACKEND_UNAVAILABLE', `build/${file} not found`);
       const bytes = readFileSync(path);
       const invalid = validateRelaxed(bytes, false);
       if (invalid !== undefined) throw new IntquantError('IQ_BACKEND_UNAVAILABLE', `backend '${backend}': ${invalid}`);
-      const kernels = await instantiateBuild(bytes, r.mem.memory);
+      const kernels = instantiateBuild(await WebAssembly.compile(bytes), r.mem.memory);
       const failure = buildSelfTest(kernels, r.baseline, r.mem, backend);
       if (failure !== undefined) throw new IntquantError('IQ_BACKEND_UNAVAILABLE', `the ${backend} build failed its self-test (${failure})`);
       return buildOf(backend, kernels, r.baseline, r.mem);
