@@ -32,6 +32,18 @@
   return s;
 }
 
+/** out[m, n] −= wz·Σ_k X[m,k] for M tokens (rows ldo bytes apart): the GEMMs' weight-zero-point pass (eq. 13). */
+// @ts-ignore: decorator
+@inline export function addWz<X>(X: usize, out: usize, ldo: usize, M: i32, N: i32, K: i32, wz: i32): void {
+  let xr = X, o = out;
+  for (let m = 0; m < M; m++) {
+    const corr = -wz * sumX<X>(xr, K);
+    for (let n = 0; n < N; n++) store<i32>(o + (<usize>n << 2), load<i32>(o + (<usize>n << 2)) + corr);
+    xr += <usize>K;
+    o += ldo;
+  }
+}
+
 /**
  * Widen M tokens of activations (row m at X + m·K, int8 or uint8 per X) to the int16 pairs the
  * rows-in-lanes kernels broadcast: k-pair j (k = 2j, 2j+1) of token m is one int32 word

@@ -34,7 +34,7 @@
 //            slower; 1 × 6, 1 × 4, 4 × 2 (as the main tile), 3 × 3, two k-pairs per step,
 //            K-chunking and stream interleaving were slower or equal. See docs/kernels.md.
 
-import { storeRows, sumX, tile4x1, widenX } from './common';
+import { addWz, storeRows, tile4x1, widenX } from './common';
 
 /** T (1–4, a compile-time constant after inlining) tokens × 2 panels over np k-pairs. */
 // @ts-ignore: decorator
@@ -183,15 +183,7 @@ import { storeRows, sumX, tile4x1, widenX } from './common';
     else if (R == 2) tile1(w0, xt, np, 2, out + ot + (<usize>p << 4), ldo, bias, rows);
     else if (R == 3) tile1(w0, xt, np, 3, out + ot + (<usize>p << 4), ldo, bias, rows);
   }
-  if (wz != 0) {
-    let xr = X, o = out;
-    for (let m = 0; m < M; m++) {
-      const corr = -wz * sumX<X>(xr, K);
-      for (let n = 0; n < N; n++) store<i32>(o + (<usize>n << 2), load<i32>(o + (<usize>n << 2)) + corr);
-      xr += <usize>K;
-      o += ldo;
-    }
-  }
+  if (wz != 0) addWz<X>(X, out, ldo, M, N, K, wz);
 }
 
 /** int8 activations. xw: 2·M·Kp bytes of scratch. */

@@ -19,7 +19,7 @@
 //            Writes only out[0 .. M·N − 1].
 // ACCUMULATOR int32 wrapping; same no-wrap K limits as the GEMV.
 
-import { storeRows, sumX } from './common';
+import { addWz, storeRows } from './common';
 import { dotAdd, joinX7, offsetX8, splitX7 } from './dotadd-common';
 import { biasOf } from './i8-gemv-4x4-dotadd';
 
@@ -163,20 +163,6 @@ import { biasOf } from './i8-gemv-4x4-dotadd';
       o += ldo << 1;
     }
     if (odd) tile(signed, 1, 1, w0, pb, xLast, xt, nq, out + oLast + (<usize>p << 4), ldo, bA, bA, rows, rows);
-  }
-}
-
-/** out[m, n] −= wz·Σ_k X[m,k] (weights with a zero point). */
-// @ts-ignore: decorator
-@inline function addWz<X>(X: usize, out: usize, ldo: usize, M: i32, N: i32, K: i32, wz: i32): void {
-  {
-    let xr = X, o = out;
-    for (let m = 0; m < M; m++) {
-      const corr = -wz * sumX<X>(xr, K);
-      for (let n = 0; n < N; n++) store<i32>(o + (<usize>n << 2), load<i32>(o + (<usize>n << 2)) + corr);
-      xr += <usize>K;
-      o += ldo;
-    }
   }
 }
 

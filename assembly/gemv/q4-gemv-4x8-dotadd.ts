@@ -43,9 +43,12 @@ import { dotAdd } from './dotadd-common';
 }
 
 /**
- * S (1–3) panels w, w + gap, w + 2·gap, one group of B 32-k blocks each: per panel two
- * accumulators (even and odd chunks: independent chains), returned through the pointers' order
- * as a0 + b0 etc. by the caller. Kept as straight-line code so the broadcasts are shared.
+ * S (1–3) panel streams over the first S·⌊P/S⌋ panels (panel p of run r at p + r·⌊P/S⌋), one
+ * group of G/32 blocks per step: the four 16-byte chunks of a block alternate between two
+ * accumulators per panel (independent chains), the broadcast quads shared by the streams; the
+ * group's correction and scaled float update follow. Returns the panels done. `sums` (S = 1):
+ * the test variant, which writes 4096·D per group instead. The block loop is a do-while
+ * counting down so G = 32 (one block) compiles to straight-line code: 1.05–1.10× a for loop.
  */
 // @ts-ignore: decorator
 @inline function gemvStreams(asym: bool, sums: bool, S: i32, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32, G: i32): i32 {
@@ -57,13 +60,15 @@ import { dotAdd } from './dotadd-common';
   const panelBytes = <usize>groups * stride;
   const gap = <usize>run * panelBytes;
   const m = nibbleMask(Kp);
+  const xEnd = xq + <usize>Kp;
   for (let p = 0; p < run; p++) {
     let w = packed + <usize>p * panelBytes;
     let f0 = f32x4.splat(0), f1 = f0, f2 = f0;
     let xp = xq, sp = xs, cp = xcorr, zp = xsum;
-    for (let g = 0; g < groups; g++) {
+    do {
       let a0 = i32x4.splat(0), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0;
-      for (let b = 0; b < B; b++) {
+      let blocks = B;
+      do {
         let xl = v128.load32_splat(xp), xh = v128.load32_splat(xp, 4);
         a0 = chunkDotAdd(a0, v128.load(w), xl, xh, m);
         if (S > 1) a1 = chunkDotAdd(a1, v128.load(w + gap), xl, xh, m);
@@ -82,76 +87,22 @@ import { dotAdd } from './dotadd-common';
         if (S > 2) b2 = chunkDotAdd(b2, v128.load(w + 2 * gap, 48), xl, xh, m);
         w += 64;
         xp += 32;
-      }
+      } while (--blocks > 0);
       const c = v128.load32_splat(cp);
-      if (sums) { // the test variant: S = 1, out advances by one group
+      if (sums) {
         v128.store(out, i32x4.shl(i32x4.add(i32x4.add(a0, b0), c), 12));
-        out += 16; w += tail; cp += 4;
-        continue;
+        out += 16;
+      } else {
+        f0 = finishGroup(asym, i32x4.add(i32x4.add(a0, b0), c), w, sp, zp, f0);
+        if (S > 1) f1 = finishGroup(asym, i32x4.add(i32x4.add(a1, b1), c), w + gap, sp, zp, f1);
+        if (S > 2) f2 = finishGroup(asym, i32x4.add(i32x4.add(a2, b2), c), w + 2 * gap, sp, zp, f2);
       }
-      f0 = finishGroup(asym, i32x4.add(i32x4.add(a0, b0), c), w, sp, zp, f0);
-      if (S > 1) f1 = finishGroup(asym, i32x4.add(i32x4.add(a1, b1), c), w + gap, sp, zp, f1);
-      if (S > 2) f2 = finishGroup(asym, i32x4.add(i32x4.add(a2, b2), c), w + 2 * gap, sp, zp, f2);
       w += tail;
       sp += 16;
       cp += 4;
       zp += 16;
-    }
-    if (sums) continue;
-    storeRowsF32(out + (<usize>p << 4), f0, N - (p << 2));
-    if (S > 1) storeRowsF32(out + (<usize>(p + run) << 4), f1, N - ((p + run) << 2));
-    if (S > 2) storeRowsF32(out + (<usize>(p + 2 * run) << 4), f2, N - ((p + 2 * run) << 2));
-  }
-  return S * run;
-}
-
-/**
- * G = 32: the same S-stream pass with no block loop (one 64-byte block per group): the four
- * chunks alternate between two accumulators per panel, each group's step straight-line code
- * in a do-while over the activations. 1.05–1.10× the block-loop form in cache (Zen 5, Node 24).
- */
-// @ts-ignore: decorator
-@inline function gemv32Streams(asym: bool, S: i32, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, N: i32, Kp: i32): i32 {
-  const groups = Kp >> 5;
-  const stride: usize = asym ? 96 : 80;
-  const run = ((N + 3) >> 2) / S;
-  const panelBytes = <usize>groups * stride;
-  const gap = <usize>run * panelBytes;
-  const m = nibbleMask(Kp);
-  const xEnd = xq + (<usize>groups << 5);
-  for (let p = 0; p < run; p++) {
-    let w = packed + <usize>p * panelBytes;
-    let f0 = f32x4.splat(0), f1 = f0, f2 = f0;
-    let xp = xq, sp = xs, cp = xcorr, zp = xsum;
-    do {
-      let a0 = i32x4.splat(0), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0;
-      let xl = v128.load32_splat(xp), xh = v128.load32_splat(xp, 4);
-      a0 = chunkDotAdd(a0, v128.load(w), xl, xh, m);
-      if (S > 1) a1 = chunkDotAdd(a1, v128.load(w + gap), xl, xh, m);
-      if (S > 2) a2 = chunkDotAdd(a2, v128.load(w + 2 * gap), xl, xh, m);
-      xl = v128.load32_splat(xp, 8); xh = v128.load32_splat(xp, 12);
-      b0 = chunkDotAdd(b0, v128.load(w, 16), xl, xh, m);
-      if (S > 1) b1 = chunkDotAdd(b1, v128.load(w + gap, 16), xl, xh, m);
-      if (S > 2) b2 = chunkDotAdd(b2, v128.load(w + 2 * gap, 16), xl, xh, m);
-      xl = v128.load32_splat(xp, 16); xh = v128.load32_splat(xp, 20);
-      a0 = chunkDotAdd(a0, v128.load(w, 32), xl, xh, m);
-      if (S > 1) a1 = chunkDotAdd(a1, v128.load(w + gap, 32), xl, xh, m);
-      if (S > 2) a2 = chunkDotAdd(a2, v128.load(w + 2 * gap, 32), xl, xh, m);
-      xl = v128.load32_splat(xp, 24); xh = v128.load32_splat(xp, 28);
-      b0 = chunkDotAdd(b0, v128.load(w, 48), xl, xh, m);
-      if (S > 1) b1 = chunkDotAdd(b1, v128.load(w + gap, 48), xl, xh, m);
-      if (S > 2) b2 = chunkDotAdd(b2, v128.load(w + 2 * gap, 48), xl, xh, m);
-      const c = v128.load32_splat(cp);
-      w += 64;
-      f0 = finishGroup(asym, i32x4.add(i32x4.add(a0, b0), c), w, sp, zp, f0);
-      if (S > 1) f1 = finishGroup(asym, i32x4.add(i32x4.add(a1, b1), c), w + gap, sp, zp, f1);
-      if (S > 2) f2 = finishGroup(asym, i32x4.add(i32x4.add(a2, b2), c), w + 2 * gap, sp, zp, f2);
-      w += stride - 64;
-      xp += 32;
-      sp += 16;
-      cp += 4;
-      zp += 16;
     } while (xp < xEnd);
+    if (sums) continue;
     storeRowsF32(out + (<usize>p << 4), f0, N - (p << 2));
     if (S > 1) storeRowsF32(out + (<usize>(p + run) << 4), f1, N - ((p + run) << 2));
     if (S > 2) storeRowsF32(out + (<usize>(p + 2 * run) << 4), f2, N - ((p + 2 * run) << 2));
@@ -165,16 +116,14 @@ import { dotAdd } from './dotadd-common';
   const P = (N + 3) >> 2;
   let done = 0;
   // three panel streams, then the last one or two panels through two or one
-  if (P >= 3) done = G == 32 ? gemv32Streams(asym, 3, packed, xq, xs, xcorr, xsum, out, N, Kp)
-    : gemvStreams(asym, false, 3, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
+  if (P >= 3) done = gemvStreams(asym, false, 3, packed, xq, xs, xcorr, xsum, out, N, Kp, G);
   if (P - done >= 2) {
     const w = packed + <usize>done * panelBytes, o = out + (<usize>done << 4), n = N - (done << 2);
-    done += G == 32 ? gemv32Streams(asym, 2, w, xq, xs, xcorr, xsum, o, n, Kp) : gemvStreams(asym, false, 2, w, xq, xs, xcorr, xsum, o, n, Kp, G);
+    done += gemvStreams(asym, false, 2, w, xq, xs, xcorr, xsum, o, n, Kp, G);
   }
   if (P - done >= 1) {
     const w = packed + <usize>done * panelBytes, o = out + (<usize>done << 4), n = N - (done << 2);
-    if (G == 32) gemv32Streams(asym, 1, w, xq, xs, xcorr, xsum, o, n, Kp);
-    else gemvStreams(asym, false, 1, w, xq, xs, xcorr, xsum, o, n, Kp, G);
+    gemvStreams(asym, false, 1, w, xq, xs, xcorr, xsum, o, n, Kp, G);
   }
 }
 
