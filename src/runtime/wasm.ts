@@ -11,7 +11,8 @@
  *                                  with rows-in-lanes layouts of their own.
  * With backend 'auto' the first of relaxed-dotadd, relaxed-simd that the engine validates AND
  * that passes a start-up self-test against the baseline build (src/runtime/selftest.ts) is
- * used, else simd128; the instances share one memory. Results are bit-identical whichever runs.
+ * used (relaxed-dotadd only where the engine's dot-add is native), else simd128; the instances
+ * share one memory. Results are bit-identical whichever runs.
  *
  * The memory is a shared WebAssembly.Memory (the builds are compiled with threads and
  * sharedMemory): pool workers instantiate the selected build's module on it (docs/threads.md).
@@ -80,9 +81,10 @@ export interface InitOptions {
   maxBytes?: number;
   /**
    * 'auto' (default; or the INTQUANT_BACKEND environment variable): the relaxed-SIMD dot-add
-   * build, else the relaxed-SIMD build, when the engine has relaxed SIMD and the build passes
-   * its self-test; else SIMD128. 'simd128' forces the baseline; 'relaxed-simd' and
-   * 'relaxed-dotadd' require that build.
+   * build where the engine lowers the dot-add to a native instruction (its self-test shows
+   * unsigned 8-bit operands: vpdpbusd), else the relaxed-SIMD build, when the engine has relaxed
+   * SIMD and the build passes its self-test; else SIMD128. 'simd128' forces the baseline;
+   * 'relaxed-simd' and 'relaxed-dotadd' require that build.
    */
   backend?: 'auto' | Backend;
   /**
@@ -163,6 +165,15 @@ const OPTIONAL_BUILDS: readonly OptionalBuild[] = [
   { backend: 'relaxed-simd', file: 'intquant-relaxed.wasm', validate: (b, o) => validateRelaxed(b, o.allowFlag) },
 ];
 
+/**
+ * Why 'auto' passes over a dot-add build that self-tests correct but whose engine does not treat
+ * the operand as unsigned 8-bit: that is an engine without a native dot-add instruction (V8 then
+ * emulates it with vpmaddubsw + vpmaddwd + vpaddd), where the build measured 0.5–0.8× the
+ * relaxed-simd build (Node 22, AMD EPYC Zen 5; docs/kernels.md). `backend: 'relaxed-dotadd'`
+ * still selects it.
+ */
+const EMULATED_DOT_ADD = 'this engine emulates the fused dot-add (no unsigned 8-bit operands: no VNNI lowering), where the relaxed-dotadd build is slower than relaxed-simd; request it with backend \'relaxed-dotadd\'';
+
 /** A self-tested build, with the capability the dot-add build probes for. */
 function buildOf(backend: Backend, kernels: KernelExports, baseline: KernelExports, mem: WasmMemory): Build {
   return backend === 'relaxed-dotadd' ? { backend, kernels, dotAddUnsigned: dotAddUnsignedProbe(kernels, baseline, mem) } : { backend, kernels };
@@ -209,12 +220,15 @@ async function loadBuilds(want: 'auto' | Backend, allowFlag: boolean): Promise<L
     const module = await WebAssembly.compile(bytes);
     const kernels = instantiateBuild(module, memory);
     const failure = buildSelfTest(kernels, baseline, mem, build.backend);
-    if (failure === undefined) {
-      const preferred = `the ${build.backend} build is preferred`;
-      return { kernels, build: buildOf(build.backend, kernels, baseline, mem), baseline, mem, backend: build.backend, module,
-        relaxedUnavailable: build.backend === 'relaxed-simd' ? undefined : preferred, dotAddUnavailable: why['relaxed-dotadd'] };
+    if (failure !== undefined) { why[build.backend] = `the ${build.backend} build failed its self-test (${failure})`; continue; }
+    const chosen = buildOf(build.backend, kernels, baseline, mem);
+    if (want === 'auto' && chosen.backend === 'relaxed-dotadd' && !chosen.dotAddUnsigned) {
+      why[build.backend] = EMULATED_DOT_ADD;
+      continue;
     }
-    why[build.backend] = `the ${build.backend} build failed its self-test (${failure})`;
+    const preferred = `the ${build.backend} build is preferred`;
+    return { kernels, build: chosen, baseline, mem, backend: build.backend, module,
+      relaxedUnavailable: build.backend === 'relaxed-simd' ? undefined : preferred, dotAddUnavailable: why['relaxed-dotadd'] };
   }
   if (want !== 'auto') throw new IntquantError('IQ_BACKEND_UNAVAILABLE', `backend '${want}' requested but ${why[want]}`);
   return simd128();
