@@ -11,6 +11,7 @@ import { init, backend, IntquantError, InvalidArgumentError, PackedInt4Matrix } 
 import { rt } from '../src/runtime/wasm.js';
 import { Rng } from '../src/data/random.js';
 import { int4LayoutOf, relayoutInt4 } from '../src/ops/layouts.js';
+import { buildSelfTest } from '../src/runtime/selftest.js';
 
 beforeAll(async () => { await init(); });
 
@@ -116,5 +117,38 @@ describe('int4 kernels: active build = baseline build, bit for bit', () => {
     } finally {
       for (const o of blocks) mem.release(o);
     }
+  });
+});
+
+// The dot-add build's self-test must refuse an engine that computes the fused dot-add wrong. Node
+// 20's V8 drops the accumulator and doubles the sums (caught for real there, above); on an engine
+// that computes it right, the same faults are injected into the kernels' outputs.
+if (process.env.INTQUANT_BACKEND === 'relaxed-dotadd') describe('self-test of the dot-add build', () => {
+  // a copy of the exports (the instance's own object is frozen) with the matching kernels wrapped
+  const faulty = (fault: (out: Int32Array) => void, which: RegExp) => {
+    const k: Record<string, unknown> = { ...(rt().kernels as unknown as Record<string, unknown>) };
+    for (const name of Object.keys(k)) {
+      const f = k[name];
+      if (typeof f !== 'function' || !which.test(name)) continue;
+      const q4 = /^q4/.test(name), gemm = /gemm/.test(name);
+      k[name] = (...args: number[]) => {
+        const r = (f as (...a: number[]) => unknown)(...args);
+        const out = args[q4 ? 5 : 3]!; // the output pointer of the q4 / int8 kernels
+        const n = q4 ? (gemm ? args[6]! * args[7]! : args[6]!) : (gemm ? args[4]! * args[5]! : args[4]!);
+        fault(new Int32Array(rt().mem.memory.buffer, out, n));
+        return r;
+      };
+    }
+    return k as unknown as ReturnType<typeof rt>['kernels'];
+  };
+  it('passes the real kernels', () => {
+    expect(buildSelfTest(rt().kernels, rt().baseline, rt().mem, 'relaxed-dotadd')).toBeUndefined();
+  });
+  it.each([
+    ['doubled int4 sums', (o: Int32Array) => { const f = new Float32Array(o.buffer, o.byteOffset, o.length); for (let i = 0; i < f.length; i++) f[i] = f[i]! * 2; }, /^q4_gemv_4x8_dotadd/],
+    ['an int8 accumulator dropped', (o: Int32Array) => { o[0] = 0; }, /^i8_gemv_4x4_dotadd__/],
+    ['an int8 GEMM lane off by one', (o: Int32Array) => { o[o.length - 1]! += 1; }, /^i8_gemm_4x4_dotadd__/],
+  ] as const)('refuses %s', (_name, fault, which) => {
+    expect(buildSelfTest(faulty(fault, which), rt().baseline, rt().mem, 'relaxed-dotadd')).toMatch(/differs/);
   });
 });
