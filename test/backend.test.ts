@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { init, backend, IntquantError, InvalidArgumentError, PackedInt4Matrix } from '../src/index.js';
 import { rt } from '../src/runtime/wasm.js';
 import { Rng } from '../src/data/random.js';
-import { int4LayoutOf, relayoutInt4 } from '../src/ops/layouts.js';
+import { int4ActBytes, int4LayoutOf, relayoutInt4 } from '../src/ops/layouts.js';
 import { buildSelfTest } from '../src/runtime/selftest.js';
 
 beforeAll(async () => { await init(); });
@@ -93,7 +93,8 @@ describe('int4 kernels: active build = baseline build, bit for bit', () => {
     const take = (n: number) => { const o = mem.alloc(n); blocks.push(o); return o; };
     try {
       const x = take(4 * Kp), outs = [take(4 * Np * M), take(4 * Np * M)], tmp = take((G / 32) * 256 + 16 * M);
-      const bufs = [0, 1].map(() => ({ a: take(2 * Kp * M), s: take(16 * groups * M), c: take(4 * groups * M), z: take(16 * groups * M) }));
+      const A = [2 * Kp, int4ActBytes(int4LayoutOf(backend())) * Kp]; // one token's activation codes: baseline, active build
+      const bufs = [0, 1].map((b) => ({ a: take(A[b]! * M), s: take(16 * groups * M), c: take(4 * groups * M), z: take(16 * groups * M) }));
       // the packed layout follows the backend: the baseline gets the same matrix in its own
       const packedB = take(m.byteLength);
       mem.bytes(packedB, m.byteLength).set(relayoutInt4(mem.bytes(m.byteOffset, m.byteLength), int4LayoutOf(backend()), 'simd128', G, m.asymmetric));
@@ -102,7 +103,7 @@ describe('int4 kernels: active build = baseline build, bit for bit', () => {
         for (let t = 0; t < M; t++) {
           mem.f32(x, Kp).fill(0);
           mem.f32(x, K).set(X.subarray(t * K, (t + 1) * K));
-          expect(k.q4_act_quantize(x, Kp, G, a + 2 * Kp * t, s + 16 * groups * t, c + 4 * groups * t, z + 16 * groups * t)).toBe(-1);
+          expect(k.q4_act_quantize(x, Kp, G, a + A[b]! * t, s + 16 * groups * t, c + 4 * groups * t, z + 16 * groups * t)).toBe(-1);
         }
         if (b === 1 && int4LayoutOf(backend()) === 'dotadd') (m.asymmetric ? k.q4_gemm_4x8_dotadd__asym! : k.q4_gemm_4x8_dotadd__sym!)(m.byteOffset, a, s, c, z, outs[b]!, M, N, Kp, G);
         else (m.asymmetric ? k.q4_gemm_4x32__asym : k.q4_gemm_4x32__sym)(b === 0 ? packedB : m.byteOffset, a, s, c, z, outs[b]!, M, N, Kp, G, tmp);

@@ -9,7 +9,10 @@ import {
 } from '../src/reference/gemv-int4.js';
 import { releaseScratch } from '../src/ops/scratch.js';
 import { rt, backend } from '../src/runtime/wasm.js';
-import { int4LayoutOf } from '../src/ops/layouts.js';
+import { int4ActBytes, int4LayoutOf } from '../src/ops/layouts.js';
+
+/** One token's W4A8 activation bytes per k in the active build's layout. */
+const actBytes = () => int4ActBytes(int4LayoutOf(backend()));
 import type { KernelExports } from '../src/runtime/abi.js';
 import { Rng } from '../src/data/random.js';
 import { heavyTailedMatrix } from '../src/data/heavy-tailed.js';
@@ -76,7 +79,7 @@ describe('q4-act-quantize kernel vs the scalar reference (eq. 43)', () => {
     if (K > 40) { x[3] = 1.5; x[4] = -2.5; x[5] = 0.5; x[6] = 127; x[7] = -127; } // ties after scaling
     const Kp = Math.ceil(K / G) * G, groups = Kp / G;
     const mem = rt().mem;
-    const xo = mem.alloc(4 * Kp), a = mem.alloc(2 * Kp), s = mem.alloc(16 * groups), c = mem.alloc(4 * groups), z = mem.alloc(16 * groups);
+    const xo = mem.alloc(4 * Kp), a = mem.alloc(actBytes() * Kp), s = mem.alloc(16 * groups), c = mem.alloc(4 * groups), z = mem.alloc(16 * groups);
     try {
       mem.f32(xo, Kp).fill(0);
       mem.f32(xo, K).set(x);
@@ -86,9 +89,9 @@ describe('q4-act-quantize kernel vs the scalar reference (eq. 43)', () => {
       const layout = int4LayoutOf(backend());
       const code = (k: number) => (k < K ? ref.q[k]! : 0);
       if (layout === 'dotadd') {
-        // int8 codes in plain k order
-        const xb = mem.i8(a, Kp);
-        for (let k = 0; k < Kp; k++) expect(xb[k], `k=${k}`).toBe(code(k));
+        // the quads q[4j..4j+3], each broadcast to 16 bytes
+        const xb = mem.i8(a, 4 * Kp);
+        for (let k = 0; k < Kp; k++) for (let r = 0; r < 4; r++) expect(xb[16 * (k >> 2) + 4 * r + (k & 3)], `k=${k} copy ${r}`).toBe(code(k));
       } else if (layout === 'relaxed') {
         // int8, per 32-k block: bytes 2L, 2L+1 = q[L], q[16+L]; 16 bytes on: q[8+L], q[24+L]
         const xb = mem.i8(a, Kp);
@@ -200,7 +203,7 @@ describe('multi-stream GEMV = one-stream GEMV (dot-add build: = panel by panel),
       using m = pack(w);
       const { kernels: k, mem } = rt();
       const Kp = m.Kp, groups = Kp / G, Np = Math.ceil(N / 4) * 4;
-      const bufs = [mem.alloc(4 * Kp), mem.alloc(2 * Kp), mem.alloc(16 * groups), mem.alloc(4 * groups), mem.alloc(16 * groups), mem.alloc(4 * Np), mem.alloc(4 * Np)];
+      const bufs = [mem.alloc(4 * Kp), mem.alloc(actBytes() * Kp), mem.alloc(16 * groups), mem.alloc(4 * groups), mem.alloc(16 * groups), mem.alloc(4 * Np), mem.alloc(4 * Np)];
       const [x, a, s, c, z, o1, o2] = bufs as [number, number, number, number, number, number, number];
       try {
         mem.f32(x, Kp).fill(0);
@@ -232,17 +235,18 @@ describe('GEMM kernel (pair GEMM; dot-add build: its 4-token GEMM) = GEMV per to
       using m = pack(w);
       const { kernels: k, mem } = rt();
       const Kp = m.Kp, groups = Kp / G;
-      const bufs = [mem.alloc(4 * Kp), mem.alloc(2 * Kp * M), mem.alloc(16 * groups * M), mem.alloc(4 * groups * M), mem.alloc(16 * groups * M), mem.alloc(4 * N * M), mem.alloc(4 * (N + 3))];
+      const A = actBytes() * Kp; // one token's activation codes
+      const bufs = [mem.alloc(4 * Kp), mem.alloc(A * M), mem.alloc(16 * groups * M), mem.alloc(4 * groups * M), mem.alloc(16 * groups * M), mem.alloc(4 * N * M), mem.alloc(4 * (N + 3))];
       const [x, a, s, c, z, o1, o2] = bufs as [number, number, number, number, number, number, number];
       try {
         mem.f32(x, Kp).fill(0);
         for (let t = 0; t < M; t++) {
           mem.f32(x, K).set(rng.gaussianArray(K));
-          k.q4_act_quantize(x, Kp, G, a + 2 * Kp * t, s + 16 * groups * t, c + 4 * groups * t, z + 16 * groups * t);
+          k.q4_act_quantize(x, Kp, G, a + A * t, s + 16 * groups * t, c + 4 * groups * t, z + 16 * groups * t);
         }
         gemmOf(k, m.asymmetric)(m.byteOffset, a, s, c, z, o1, M, N, Kp, G);
         for (let t = 0; t < M; t++) {
-          gemvOf(k, m.asymmetric)(m.byteOffset, a + 2 * Kp * t, s + 16 * groups * t, c + 4 * groups * t, z + 16 * groups * t, o2, N, Kp, G);
+          gemvOf(k, m.asymmetric)(m.byteOffset, a + A * t, s + 16 * groups * t, c + 4 * groups * t, z + 16 * groups * t, o2, N, Kp, G);
           expect(new Uint32Array(mem.memory.buffer, o1 + 4 * N * t, N)).toEqual(new Uint32Array(mem.memory.buffer, o2, N));
         }
       } finally {

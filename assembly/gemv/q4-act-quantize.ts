@@ -18,15 +18,15 @@
 //     packed weight scales are s/4096, eq. 42; powers of two scale exactly)
 //   Rounding: f32(x/s) + 1.5·2^23 rounds half to even in float32 (|x/s| ≤ 127.5 ≪ 2^22) and its
 //   bit pattern minus 0x4B400000 is the integer, so no float→int conversion is needed.
-//   Dot-add build: xq holds int8 q in plain k order (32 bytes per block, q[0] first); xcorr as
-//   the relaxed build's (every nibble is offset-binary in its layout too).
+//   Dot-add build: per 32-k block 128 bytes, the eight quads q[4j..4j+3] each broadcast to 16
+//   bytes (j = 0..7); xcorr as the relaxed build's (every nibble is offset-binary there too).
 //   Relaxed build (see q4-common.ts): xq holds int8 q, per 32-k block 32 bytes: bytes 2L, 2L+1 =
 //   q[L], q[16+L] then, 16 bytes on, q[8+L], q[24+L] (matching the nibble bytes the kernel
 //   splits out); xcorr[g] = −8·Σ_{k∈g} q[k] (every nibble is offset-binary there). Same
 //   outputs, bit for bit.
 //   Returns −1, or the index of the first NaN/±Inf in x (then nothing from its group on is
 //   written and the host throws).
-// LAYOUT   x: Kp = ceil(K/G)·G float32, zero-padded by the host past K; xq: Kp int16 (int8 relaxed);
+// LAYOUT   x: Kp = ceil(K/G)·G float32, zero-padded by the host past K; xq: Kp int16 (int8 relaxed; 4·Kp bytes dot-add);
 //          xcorr: Kp/G int32 (4 B each); sx, xsum: Kp/G float32 each splatted to 4 lanes (16 B).
 // ALIGNMENT any (16 B preferred). OVER-READ none. G: a multiple of 32.
 // SPEED    absmax with f32x4.pmax and the group's max, scale and sums reduced in SIMD (no scalar
@@ -37,9 +37,17 @@ import { ACT_BYTES } from './q4-common';
 // @ts-ignore: decorator
 @inline function storeBlock(q0: v128, q1: v128, q2: v128, q3: v128, o: usize): void {
   if (RELAXED_DOT_ADD) {
-    // plain k order: the dot-add kernels broadcast 4 consecutive codes (q4-gemv-4x8-dotadd)
-    v128.store(o, i8x16.narrow_i16x8_s(q0, q1));
-    v128.store(o, i8x16.narrow_i16x8_s(q2, q3), 16);
+    // eight quads of 4 consecutive codes, each broadcast to 16 bytes: the dot-add kernels load
+    // them as they are (q4-gemv-4x8-dotadd; 1.05–1.08× broadcasting in the kernel)
+    const a = i8x16.narrow_i16x8_s(q0, q1), b = i8x16.narrow_i16x8_s(q2, q3);
+    v128.store(o, v128.shuffle<i32>(a, a, 0, 0, 0, 0));
+    v128.store(o, v128.shuffle<i32>(a, a, 1, 1, 1, 1), 16);
+    v128.store(o, v128.shuffle<i32>(a, a, 2, 2, 2, 2), 32);
+    v128.store(o, v128.shuffle<i32>(a, a, 3, 3, 3, 3), 48);
+    v128.store(o, v128.shuffle<i32>(b, b, 0, 0, 0, 0), 64);
+    v128.store(o, v128.shuffle<i32>(b, b, 1, 1, 1, 1), 80);
+    v128.store(o, v128.shuffle<i32>(b, b, 2, 2, 2, 2), 96);
+    v128.store(o, v128.shuffle<i32>(b, b, 3, 3, 3, 3), 112);
   } else if (ASC_FEATURE_RELAXED_SIMD) {
     const low = i16x8.splat(0xFF);
     v128.store(o, v128.or(v128.and(q0, low), i16x8.shl(q2, 8)));

@@ -13,8 +13,12 @@
 // Both produce the same exact integer group sums, so both builds give bit-identical outputs.
 import { hsum4 } from './common';
 
-/** Bytes of activation storage per k: int16 (simd128) or int8 (relaxed). */
-export const ACT_BYTES: usize = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;
+/**
+ * Bytes of activation storage per k: int16 (simd128), int8 (relaxed), or int8 quads broadcast to
+ * 16 bytes (the dot-add build, q4-gemv-4x8-dotadd: 4 bytes per k). The dot-add build also
+ * compiles the relaxed kernels of this file family, but the host never calls them there.
+ */
+export const ACT_BYTES: usize = RELAXED_DOT_ADD ? 4 : ASC_FEATURE_RELAXED_SIMD ? 1 : 2;
 /** Bytes of unpacked weights per 4-row 32-k block in the GEMM's scratch. */
 export const UNPACKED_BLOCK: usize = ASC_FEATURE_RELAXED_SIMD ? 128 : 256;
 

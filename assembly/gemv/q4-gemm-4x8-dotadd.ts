@@ -5,7 +5,7 @@
 // CONTRACT  out[t, n] = the q4-gemv-4x8-dotadd result for token t, bit for bit (the same exact group
 //   sums D = Σ u·xq + xcorr, then the same finishGroup per token and group; eq. 40–43, 46).
 // INPUTS    per token t, what this build's q4_act_quantize writes for one token, token-major:
-//   xq + 2·t·Kp (the first Kp bytes: int8 codes in plain order), xcorr + 4·(t·groups + g),
+//   xq + 4·t·Kp (4·Kp bytes: the broadcast code quads), xcorr + 4·(t·groups + g),
 //   xs / xsum + 16·(t·groups + g). No scratch.
 // ORDER     panel-outer: for each 4-row panel, every group of up to 4 tokens runs the whole K, so a
 //   panel's packed bytes (80–96 B per group, ~10 KiB at K = 4096) come from DRAM once and stay
@@ -24,7 +24,7 @@ import { nibbleMask } from './q4-gemv-4x8-dotadd';
   const groups = Kp / G;
   const B = G >> 5;
   const tail: usize = asym ? 32 : 16;
-  const xt = <usize>Kp << 1, gt = <usize>groups << 4, ct = <usize>groups << 2;   // token strides
+  const xt = <usize>Kp << 2, gt = <usize>groups << 4, ct = <usize>groups << 2;   // token strides
   const m = nibbleMask(Kp);
   let f0 = f32x4.splat(0), f1 = f0, f2 = f0, f3 = f0;
   let xp = xq, sp = xs, cp = xcorr, zp = xsum;
@@ -33,12 +33,12 @@ import { nibbleMask } from './q4-gemv-4x8-dotadd';
     for (let i = 0; i < B * 4; i++) {            // 16-byte chunks of 4 rows × 8 k
       const v = v128.load(w);
       const lo = v128.and(v, m), hi = v128.and(i16x8.shr_u(v, 4), m);
-      a0 = dotAdd(v128.load32_splat(xp, 4), hi, dotAdd(v128.load32_splat(xp), lo, a0));
-      if (T > 1) a1 = dotAdd(v128.load32_splat(xp + xt, 4), hi, dotAdd(v128.load32_splat(xp + xt), lo, a1));
-      if (T > 2) a2 = dotAdd(v128.load32_splat(xp + 2 * xt, 4), hi, dotAdd(v128.load32_splat(xp + 2 * xt), lo, a2));
-      if (T > 3) a3 = dotAdd(v128.load32_splat(xp + 3 * xt, 4), hi, dotAdd(v128.load32_splat(xp + 3 * xt), lo, a3));
+      a0 = dotAdd(v128.load(xp, 16), hi, dotAdd(v128.load(xp), lo, a0));
+      if (T > 1) a1 = dotAdd(v128.load(xp + xt, 16), hi, dotAdd(v128.load(xp + xt), lo, a1));
+      if (T > 2) a2 = dotAdd(v128.load(xp + 2 * xt, 16), hi, dotAdd(v128.load(xp + 2 * xt), lo, a2));
+      if (T > 3) a3 = dotAdd(v128.load(xp + 3 * xt, 16), hi, dotAdd(v128.load(xp + 3 * xt), lo, a3));
       w += 16;
-      xp += 8;
+      xp += 32;
     }
     f0 = finishGroup(asym, i32x4.add(a0, v128.load32_splat(cp)), w, sp, zp, f0);
     if (T > 1) f1 = finishGroup(asym, i32x4.add(a1, v128.load32_splat(cp + ct)), w, sp + gt, zp + gt, f1);
@@ -60,7 +60,7 @@ import { nibbleMask } from './q4-gemv-4x8-dotadd';
 @inline function gemm(asym: bool, packed: usize, xq: usize, xs: usize, xcorr: usize, xsum: usize, out: usize, M: i32, N: i32, Kp: i32, G: i32): void {
   const groups = Kp / G;
   const panelBytes = <usize>groups * ((<usize>G << 1) + (asym ? 32 : 16));
-  const xt = <usize>Kp << 1, gt = <usize>groups << 4, ct = <usize>groups << 2, ot = <usize>N << 2;
+  const xt = <usize>Kp << 2, gt = <usize>groups << 4, ct = <usize>groups << 2, ot = <usize>N << 2;
   let w = packed;
   for (let row = 0; row < N; row += 4) {
     const rows = N - row, o = out + (<usize>row << 2);

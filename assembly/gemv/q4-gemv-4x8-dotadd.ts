@@ -18,7 +18,8 @@
 //   the lane (k0 = g·G + 32b + 8c):
 //     bits 0–3  u[4p+r, k0 + t]        bits 4–7  u[4p+r, k0 + 4 + t]          (t = 0..3)
 //   Padding rows hold zero scales; padding k hold u = 8 (q = 0) and meet xq = 0.
-// ACTIVATIONS xq: Kp int8 (plain order); xcorr: int32 per group; xs, xsum: 16 B per group.
+// ACTIVATIONS xq: 4·Kp bytes, per k-quad its 4 int8 codes broadcast to 16 bytes (this build's
+//          q4_act_quantize); xcorr: int32 per group; xs, xsum: 16 B per group.
 // OUTPUT   out[n], N float32; nothing else is written. ALIGNMENT packed 64 B, the rest 16 B
 //          (not relied on). OVER-READ none.
 // ACCUMULATOR int32: |D| ≤ 256·15·127 before the correction, far inside 2^31; float32 across groups.
@@ -60,7 +61,7 @@ import { dotAdd } from './dotadd-common';
   const panelBytes = <usize>groups * stride;
   const gap = <usize>run * panelBytes;
   const m = nibbleMask(Kp);
-  const xEnd = xq + <usize>Kp;
+  const xEnd = xq + (<usize>Kp << 2);
   for (let p = 0; p < run; p++) {
     let w = packed + <usize>p * panelBytes;
     let f0 = f32x4.splat(0), f1 = f0, f2 = f0;
@@ -69,24 +70,24 @@ import { dotAdd } from './dotadd-common';
       let a0 = i32x4.splat(0), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0;
       let blocks = B;
       do {
-        let xl = v128.load32_splat(xp), xh = v128.load32_splat(xp, 4);
+        let xl = v128.load(xp), xh = v128.load(xp, 16);
         a0 = chunkDotAdd(a0, v128.load(w), xl, xh, m);
         if (S > 1) a1 = chunkDotAdd(a1, v128.load(w + gap), xl, xh, m);
         if (S > 2) a2 = chunkDotAdd(a2, v128.load(w + 2 * gap), xl, xh, m);
-        xl = v128.load32_splat(xp, 8); xh = v128.load32_splat(xp, 12);
+        xl = v128.load(xp, 32); xh = v128.load(xp, 48);
         b0 = chunkDotAdd(b0, v128.load(w, 16), xl, xh, m);
         if (S > 1) b1 = chunkDotAdd(b1, v128.load(w + gap, 16), xl, xh, m);
         if (S > 2) b2 = chunkDotAdd(b2, v128.load(w + 2 * gap, 16), xl, xh, m);
-        xl = v128.load32_splat(xp, 16); xh = v128.load32_splat(xp, 20);
+        xl = v128.load(xp, 64); xh = v128.load(xp, 80);
         a0 = chunkDotAdd(a0, v128.load(w, 32), xl, xh, m);
         if (S > 1) a1 = chunkDotAdd(a1, v128.load(w + gap, 32), xl, xh, m);
         if (S > 2) a2 = chunkDotAdd(a2, v128.load(w + 2 * gap, 32), xl, xh, m);
-        xl = v128.load32_splat(xp, 24); xh = v128.load32_splat(xp, 28);
+        xl = v128.load(xp, 96); xh = v128.load(xp, 112);
         b0 = chunkDotAdd(b0, v128.load(w, 48), xl, xh, m);
         if (S > 1) b1 = chunkDotAdd(b1, v128.load(w + gap, 48), xl, xh, m);
         if (S > 2) b2 = chunkDotAdd(b2, v128.load(w + 2 * gap, 48), xl, xh, m);
         w += 64;
-        xp += 32;
+        xp += 128;
       } while (--blocks > 0);
       const c = v128.load32_splat(cp);
       if (sums) {

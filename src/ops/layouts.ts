@@ -39,6 +39,14 @@ export function int8Offset(layout: Int8Layout, n: number, k: number, Kp: number)
     : panel + ((k >> 2) << 4) + 4 * r + (k & 3);
 }
 
+/**
+ * Bytes of W4A8 activation storage per k per token that q4_act_quantize writes for a layout:
+ * int16 codes (simd128; the relaxed build uses half), or code quads broadcast to 16 bytes (dotadd).
+ */
+export function int4ActBytes(layout: Int4Layout): number {
+  return layout === 'dotadd' ? 4 : 2;
+}
+
 /** A nibble's place in one 64-byte 4-row 32-k block: byte, bit shift, and the offset added to q (8: offset-binary). */
 export interface NibbleSlot { readonly byte: number; readonly shift: number; readonly offset: number }
 

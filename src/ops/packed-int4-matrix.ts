@@ -22,7 +22,7 @@ import { int4Method, quantizeInt4Runs, type Int4Method } from '../calibrate/int4
 import { part, scratch } from './scratch.js';
 import { runSharesOn, sharesFor, splitRange } from '../runtime/parallel.js';
 import { assertDim, assertKnownOptions, assertLength, assertOut } from './validate.js';
-import { int4LayoutOf, int4Slots } from './layouts.js';
+import { int4ActBytes, int4LayoutOf, int4Slots } from './layouts.js';
 
 export interface PackedInt4Options {
   /** Values per group along K: a power of two from 32 to 256. */
@@ -393,7 +393,8 @@ export class PackedInt4Matrix {
     const { N, K, Kp, groups, groupSize: G } = this;
     const Np = Math.ceil(N / 4) * 4;
     const ranges = splitRange(N, sharesFor((Np * Kp / 2) * ((M + 3) / 4), Np / 4), 4);
-    const xBytes = part(4 * Kp), aBytes = part(2 * Kp * M), cBytes = part(4 * groups * M), gBytes = part(16 * groups * M);
+    const act = int4ActBytes(this.layout) * Kp; // one token's activation codes
+    const xBytes = part(4 * Kp), aBytes = part(act * M), cBytes = part(4 * groups * M), gBytes = part(16 * groups * M);
     const tBytes = kernel === 'unpacked' ? part((G / 32) * 256 + 16 * M) : 0, oBytes = part(4 * Np * M);
     const xOff = scratch(xBytes + aBytes + cBytes + 2 * gBytes + ranges.length * tBytes + oBytes);
     const aOff = xOff + xBytes, cOff = aOff + aBytes, sOff = cOff + cBytes, zOff = sOff + gBytes, tOff = zOff + gBytes, oOff = tOff + ranges.length * tBytes;
@@ -402,7 +403,7 @@ export class PackedInt4Matrix {
     mem.f32(xOff + 4 * K, Kp - K).fill(0);
     for (let m = 0; m < M; m++) {
       mem.f32(xOff, K).set(X.subarray(m * K, (m + 1) * K));
-      const bad = k.q4_act_quantize(xOff, Kp, G, aOff + 2 * Kp * m, sOff + 16 * groups * m, cOff + 4 * groups * m, zOff + 16 * groups * m);
+      const bad = k.q4_act_quantize(xOff, Kp, G, aOff + act * m, sOff + 16 * groups * m, cOff + 4 * groups * m, zOff + 16 * groups * m);
       if (bad >= 0) nonFinite(argument, m * K + bad, X[m * K + bad]!);
     }
     const PB = this.groups * this.groupBytes;
@@ -427,8 +428,9 @@ export class PackedInt4Matrix {
     const { N, K, Kp, groups, groupSize: G } = this;
     assertLength('xq', xq, K, `K = ${K}`);
     const Np = Math.ceil(N / 4) * 4;
-    const qOff = scratch(part(Kp) + part(2 * Kp) + part(4 * groups) + part(16 * groups) + part(4 * Np * groups));
-    const aOff = qOff + part(Kp), cOff = aOff + part(2 * Kp), zOff = cOff + part(4 * groups), oOff = zOff + part(16 * groups);
+    const aBytes = part(int4ActBytes(this.layout) * Kp);
+    const qOff = scratch(part(Kp) + aBytes + part(4 * groups) + part(16 * groups) + part(4 * Np * groups));
+    const aOff = qOff + part(Kp), cOff = aOff + aBytes, zOff = cOff + part(4 * groups), oOff = zOff + part(16 * groups);
     const q = this.mem.i8(qOff, Kp);
     q.fill(0);
     q.set(xq);

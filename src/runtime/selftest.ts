@@ -13,7 +13,7 @@
 import type { KernelExports } from './abi.js';
 import type { WasmMemory } from './memory.js';
 import type { Backend } from './wasm.js';
-import { int4LayoutOf, int8LayoutOf, int8Offset, int8PackedBytes, relayoutInt4, relayoutInt8 } from '../ops/layouts.js';
+import { int4ActBytes, int4LayoutOf, int8LayoutOf, int8Offset, int8PackedBytes, relayoutInt4, relayoutInt8 } from '../ops/layouts.js';
 
 const REPEAT = 40; // enough calls for V8 to tier the kernels up to TurboFan
 
@@ -48,7 +48,8 @@ function int4SelfTest(candidate: KernelExports, baseline: KernelExports, mem: Wa
     for (const asym of [false, true]) {
       const groups = K / G, groupBytes = 2 * G + (asym ? 32 : 16), packedBytes = (N / 4) * groups * groupBytes;
       const packedB = take(packedBytes), packedC = take(packedBytes), x = take(4 * K * M);
-      const act = [take(2 * K * M), take(2 * K * M)], g = [0, 1].map(() => [take(16 * groups * M), take(4 * groups * M), take(16 * groups * M)]);
+      const stride = [2 * K, int4ActBytes(layout) * K]; // one token's activation codes, per build
+      const act = [take(stride[0]! * M), take(stride[1]! * M)], g = [0, 1].map(() => [take(16 * groups * M), take(4 * groups * M), take(16 * groups * M)]);
       const out = [take(4 * N * M), take(4 * N * M), take(4 * N * M)], tmp = take((G / 32) * 256 + 16 * M);
       const bytes = mem.bytes(packedB, packedBytes), f = mem.f32(packedB, packedBytes >> 2);
       for (let i = 0; i < packedBytes; i++) bytes[i] = (rand() * 256) | 0;
@@ -63,7 +64,7 @@ function int4SelfTest(candidate: KernelExports, baseline: KernelExports, mem: Wa
       for (let b = 0; b < 2; b++) {
         const k = builds[b]!, [s, c, z] = g[b]!;
         for (let t = 0; t < M; t++) {
-          k.q4_act_quantize(x + 4 * K * t, K, G, act[b]! + 2 * K * t, s + 16 * groups * t, c + 4 * groups * t, z + 16 * groups * t);
+          k.q4_act_quantize(x + 4 * K * t, K, G, act[b]! + stride[b]! * t, s + 16 * groups * t, c + 4 * groups * t, z + 16 * groups * t);
         }
         if (b === 0) { (asym ? k.q4_gemv_4x32__asym : k.q4_gemv_4x32__sym)(packedB, act[0]!, s, c, z, out[0]!, N, K, G); continue; }
         for (let rep = 0; rep < REPEAT; rep++) {
