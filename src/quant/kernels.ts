@@ -71,8 +71,8 @@ export function stageParams(mem: WasmMemory, rp: ResolvedParams): ParamBlock | u
   return { scales: offset, zps: offset + stride, offset };
 }
 
-/** One kernel call of a share: its first element and its arguments after (src, dst). */
-interface Piece { readonly elem: number; readonly args: readonly number[] }
+/** One kernel call of a share: its first element, its element count and its arguments after (src, dst). */
+interface Piece { readonly elem: number; readonly count: number; readonly args: readonly number[] }
 
 /**
  * How a call is cut: `units` in slices of `perSlice`; `part(o, k0, k1)` covers units k0…k1−1
@@ -90,19 +90,19 @@ interface Plan {
 function planOf(f: FamilyNames, rp: ResolvedParams, pb: ParamBlock | undefined): Plan {
   const { outer, dim, inner } = rp;
   if (pb === undefined) { // per tensor: 16-aligned element ranges (each element keeps its SIMD or tail path)
-    const run = (e: number, n: number): Piece => ({ elem: e, args: [n, rp.scale[0]!, rp.zeroPoint[0]!] });
+    const run = (e: number, n: number): Piece => ({ elem: e, count: n, args: [n, rp.scale[0]!, rp.zeroPoint[0]!] });
     return { fn: f.run, units: rp.size, align: 16, perSlice: rp.size, part: (_o, k0, k1) => run(k0, k1 - k0), whole: () => run(0, rp.size) };
   }
   const S = pb.scales, Z = pb.zps;
   if (rp.granularity === 'axis' && inner > 1) { // rows of inner, row d of a slice uses scale d
     return {
       fn: f.blocks, units: outer * dim, align: 1, perSlice: dim,
-      part: (o, k0, k1) => ({ elem: (o * dim + k0) * inner, args: [k1 - k0, inner, inner, S + 4 * k0, Z + 4 * k0, k1 - k0] }),
-      whole: (o, m) => ({ elem: o * dim * inner, args: [m * dim, inner, inner, S, Z, dim] }),
+      part: (o, k0, k1) => ({ elem: (o * dim + k0) * inner, count: (k1 - k0) * inner, args: [k1 - k0, inner, inner, S + 4 * k0, Z + 4 * k0, k1 - k0] }),
+      whole: (o, m) => ({ elem: o * dim * inner, count: m * dim * inner, args: [m * dim, inner, inner, S, Z, dim] }),
     };
   }
   if (rp.granularity === 'axis') { // rows of dim, one scale row for all
-    const rows = (o: number, m: number): Piece => ({ elem: o * dim, args: [m, dim, S, Z, m, m] });
+    const rows = (o: number, m: number): Piece => ({ elem: o * dim, count: m * dim, args: [m, dim, S, Z, m, m] });
     return { fn: f.cols, units: outer, align: 1, perSlice: 1, part: (o) => rows(o, 1), whole: rows };
   }
   const B = Math.min(rp.blockSize, dim), nb = rp.blocks;
@@ -112,10 +112,10 @@ function planOf(f: FamilyNames, rp: ResolvedParams, pb: ParamBlock | undefined):
     return {
       fn: f.blocks, units: outer * nb, align: 1, perSlice: nb,
       part: (o, k0, k1) => {
-        const t = o * nb + k0;
-        return { elem: o * dim + k0 * B, args: [1, span(k0, k1), B, S + 4 * t, Z + 4 * t, k1 - k0] };
+        const t = o * nb + k0, len = span(k0, k1);
+        return { elem: o * dim + k0 * B, count: len, args: [1, len, B, S + 4 * t, Z + 4 * t, k1 - k0] };
       },
-      whole: (o, m) => ({ elem: o * dim, args: [m, dim, B, S + 4 * o * nb, Z + 4 * o * nb, m * nb] }),
+      whole: (o, m) => ({ elem: o * dim, count: m * dim, args: [m, dim, B, S + 4 * o * nb, Z + 4 * o * nb, m * nb] }),
     };
   }
   // blocks of B rows of inner columns, one scale row of inner each
@@ -123,9 +123,9 @@ function planOf(f: FamilyNames, rp: ResolvedParams, pb: ParamBlock | undefined):
     fn: f.cols, units: outer * nb, align: 1, perSlice: nb,
     part: (o, k0, k1) => {
       const t = o * nb + k0, rows = span(k0, k1);
-      return { elem: (o * dim + k0 * B) * inner, args: [rows, inner, S + 4 * inner * t, Z + 4 * inner * t, B, rows] };
+      return { elem: (o * dim + k0 * B) * inner, count: rows * inner, args: [rows, inner, S + 4 * inner * t, Z + 4 * inner * t, B, rows] };
     },
-    whole: (o, m) => ({ elem: o * dim * inner, args: [m * dim, inner, S + 4 * inner * o * nb, Z + 4 * inner * o * nb, B, dim] }),
+    whole: (o, m) => ({ elem: o * dim * inner, count: m * dim * inner, args: [m * dim, inner, S + 4 * inner * o * nb, Z + 4 * inner * o * nb, B, dim] }),
   };
 }
 
@@ -146,6 +146,12 @@ function piecesOf(plan: Plan, u0: number, n: number): Piece[] {
     }
   }
   return out;
+}
+
+/** @internal Tests: the element ranges of every share's calls when a call on rp is cut into `shares` shares. */
+export function shareElements(rp: ResolvedParams, shares: number): { start: number; count: number }[][] {
+  const plan = planOf(FAKE_QUANTIZE_NAMES, rp, rp.granularity === 'tensor' ? undefined : { scales: 0, zps: 0, offset: 0 });
+  return splitRange(plan.units, shares, plan.align).map(({ start, count }) => piecesOf(plan, start, count).map((p) => ({ start: p.elem, count: p.count })));
 }
 
 /**
