@@ -3,14 +3,21 @@
  * threads (more than this machine's cores too) over the edge-size sweeps, gives bit-identical
  * outputs (int32 exact against the scalar reference as well; float outputs identical because
  * each output row or element is computed by one thread). The size threshold is turned off
- * (setMinShareBytes(0)) so even the smallest problems are split over every thread.
+ * (setMinShareBytes(0)) so even the smallest problems are split over every thread; the
+ * element-wise and calibration tests also check how many shares each call used, so a path that
+ * quietly stayed on one thread fails.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  dequantize, fakeQuantize, init, MinMaxObserver, MseObserver, PackedInt4Matrix, PackedInt8Matrix, PercentileObserver,
-  quantize, QuantizedLinear, setThreads, threads, type QParams,
+  dequantize, dequantizeTensor, EntropyObserver, fakeQuantize, fakeQuantizeTensor, init, MinMaxObserver, MseObserver, PackedInt4Matrix,
+  PackedInt8Matrix, PercentileObserver, quantize, quantizeTensor, QuantizedLinear, QTYPES, setThreads, Tensor, threads, type QParams, type QType,
 } from '../src/index.js';
-import { setMinShareBytes, splitRange } from '../src/runtime/parallel.js';
+import { setMinShareBytes, sharesUsedBy, splitRange } from '../src/runtime/parallel.js';
+import { storageArray } from '../src/quant/qtypes.js';
+import { resolveParams } from '../src/quant/params.js';
+import { shareElements } from '../src/quant/kernels.js';
+import { groupLayout } from '../src/calibrate/layout.js';
+import { accumulateHistogram, batchRange, qdqSquaredError, releaseBatch, stageBatch } from '../src/calibrate/kernels.js';
 import { refGemmInt8 } from '../src/reference/gemv.js';
 import { Rng } from '../src/data/random.js';
 
@@ -220,6 +227,220 @@ describe('calibration scans', () => {
         expect(() => o.observe(y, [64, 257])).toThrow(/first at index 9000/);
         o.dispose();
       }
+    }
+  });
+});
+
+describe('element-wise with ragged blocks and per-axis scale cycles: shares cut slices anywhere', () => {
+  const rng = new Rng(18);
+  const QT: QType[] = ['int8', 'uint8', 'int16', 'uint16', 'int4', 'uint4'];
+  interface Case { shape: number[]; p: QParams; units: number; what: string }
+  const cases: Case[] = [];
+  const params = (qtype: QType, count: number): { qtype: QType; scale: Float32Array; zeroPoint: Int32Array } => {
+    const info = QTYPES[qtype];
+    return {
+      qtype,
+      scale: Float32Array.from({ length: count }, () => Math.fround(0.01 + 0.05 * rng.next())),
+      zeroPoint: Int32Array.from({ length: count }, () => rng.int(info.qmin, Math.min(info.qmax, info.qmin + 200))),
+    };
+  };
+  // blocked: D a multiple of B or not (a ragged last block), the blocked axis first, in the middle and last;
+  // inner = 20 gives the cols kernel a SIMD body and a tail
+  const blockedShapes: [(D: number) => number[], number][] = [[(D) => [D, 5], 0], [(D) => [3, D, 4], 1], [(D) => [2, D, 20], 1], [(D) => [5, D], -1]];
+  for (const D of [5, 7, 33, 100]) for (const B of [2, 3, 32]) for (const [shapeOf, axis] of blockedShapes) {
+    const shape = shapeOf(D), ax = axis < 0 ? axis + shape.length : axis;
+    const outer = shape.slice(0, ax).reduce((a, b) => a * b, 1), inner = shape.slice(ax + 1).reduce((a, b) => a * b, 1);
+    const nb = Math.ceil(D / B), qtype = QT[cases.length % QT.length]!;
+    cases.push({ shape, p: { ...params(qtype, outer * nb * inner), axis, blockSize: B }, units: outer * nb, what: `${qtype} [${shape}] axis ${axis} B ${B}` });
+  }
+  // per axis: the axis first (one slice), in the middle (the scale cycle restarts every slice) and last
+  for (const [shape, axis] of [[[7, 9], 0], [[4, 7, 9], 1], [[3, 5, 33], 1], [[9, 37], 1], [[13, 3], -1]] as [number[], number][]) {
+    const ax = axis < 0 ? axis + shape.length : axis;
+    const outer = shape.slice(0, ax).reduce((a, b) => a * b, 1), inner = shape.slice(ax + 1).reduce((a, b) => a * b, 1);
+    const qtype = QT[cases.length % QT.length]!;
+    cases.push({ shape, p: { ...params(qtype, shape[ax]!), axis }, units: inner > 1 ? outer * shape[ax]! : outer, what: `${qtype} [${shape}] axis ${axis}` });
+  }
+  const inputs = cases.map(({ shape, p }) => {
+    const n = shape.reduce((a, b) => a * b, 1), info = QTYPES[p.qtype];
+    const x = Float32Array.from({ length: n }, (_, i) => (i % 37 === 0 ? Infinity * (i % 2 ? 1 : -1) : rng.gaussian() * 4));
+    const codes = storageArray(info, n);
+    for (let i = 0; i < n; i++) codes[i] = rng.int(info.qmin, info.qmax);
+    return { x, codes };
+  });
+
+  it('quantize / dequantize / fakeQuantize, array and tensor form: bit-identical on 1–4 threads, each call over min(threads, units) shares', async () => {
+    await sameForEveryThreadCount(() => cases.flatMap(({ shape, p, units, what }, i) => {
+      const { x, codes } = inputs[i]!;
+      const out: ArrayBufferView[] = [];
+      const shares = sharesUsedBy(() => {
+        out.push(quantize(x, shape, p), dequantize(codes, shape, p), fakeQuantize(x, shape, p));
+        using xt = Tensor.from(x, shape) as Tensor<'float32'>;
+        using qt = quantizeTensor(xt, p);
+        using ct = Tensor.from(codes, shape);
+        using dt = dequantizeTensor(ct, p);
+        using ft = fakeQuantizeTensor(xt, p);
+        out.push(qt.toArray(), dt.toArray(), ft.toArray());
+      });
+      expect(shares, what).toEqual(new Array(6).fill(Math.min(threads(), units)));
+      return out;
+    }));
+  });
+
+  it('the shares tile the tensor: every element in exactly one call, in order; at most three calls per share', () => {
+    const sweep: [number[], Partial<QParams>, number][] = [];
+    for (const D of [1, 2, 3, 5, 7, 16, 31, 33, 100]) {
+      for (const B of [1, 2, 3, 16, 32, 200]) {
+        for (const [shape, axis] of [[[D, 3], 0], [[2, D, 3], 1], [[3, D], -1], [[4, D, 20], 1]] as [number[], number][]) {
+          const ax = axis < 0 ? axis + shape.length : axis;
+          sweep.push([shape, { axis, blockSize: B }, shape.reduce((a, b, k) => a * (k === ax ? Math.ceil(b / B) : b), 1)]);
+        }
+      }
+      for (const [shape, axis] of [[[D, 3], 0], [[2, D, 3], 1], [[3, D], -1]] as [number[], number][]) sweep.push([shape, { axis }, D]);
+      sweep.push([[D * 17], {}, 1]);
+    }
+    for (const [shape, extra, count] of sweep) {
+      const rp = resolveParams({ qtype: 'int8', scale: count === 1 && extra.axis === undefined ? 0.1 : new Float32Array(count).fill(0.1), ...extra } as QParams, shape);
+      for (let shares = 1; shares <= 7; shares++) {
+        const split = shareElements(rp, shares);
+        const what = `[${shape}] ${JSON.stringify(extra)} ${shares} shares`;
+        expect(split.length, what).toBeLessThanOrEqual(shares);
+        let next = 0;
+        for (const calls of split) {
+          expect(calls.length, what).toBeGreaterThanOrEqual(1);
+          expect(calls.length, what).toBeLessThanOrEqual(3);
+          for (const { start, count: n } of calls) {
+            expect(start, what).toBe(next);
+            expect(n, what).toBeGreaterThan(0);
+            if (rp.granularity === 'tensor') expect(start % 16, what).toBe(0);
+            next += n;
+          }
+        }
+        expect(next, what).toBe(rp.size);
+      }
+    }
+  });
+
+  it('the first NaN in the tensor, whichever share and which of its calls finds it, equals one thread\'s', async () => {
+    const layouts: [number[], Omit<QParams, 'qtype' | 'scale' | 'zeroPoint'>, number][] = [
+      [[6, 37], { axis: -1, blockSize: 8 }, 6 * 5], // blocks, ragged last block of 5
+      [[3, 37, 20], { axis: 1, blockSize: 8 }, 3 * 5 * 20], // cols, ragged last group of rows
+      [[4, 7, 9], { axis: 1 }, 7], // blocks, the scale cycle restarting in a share
+      [[9, 37], { axis: 1 }, 37], // cols, one scale row
+      [[5000], {}, 1], // per tensor
+    ];
+    for (const [shape, extra, count] of layouts) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const p = { ...params('int8', count), ...extra } as QParams;
+      const x = Float32Array.from({ length: n }, () => rng.gaussian());
+      // NaNs in the last shares' ranges: one in a slice's tail and a later one
+      const first = Math.floor(0.55 * n) + 3, second = Math.floor(0.9 * n);
+      x[second] = NaN; x[first] = NaN;
+      for (const t of THREADS) {
+        await setThreads(t);
+        const what = `[${shape}] ${JSON.stringify(extra)} ${t} threads`;
+        expect(() => quantize(x, shape, p), what).toThrow(new RegExp(`first at index ${first}\\)`));
+        expect(() => fakeQuantize(x, shape, p), what).toThrow(new RegExp(`first at index ${first}\\)`));
+        using xt = Tensor.from(x, shape) as Tensor<'float32'>;
+        expect(() => quantizeTensor(xt, p), what).toThrow(new RegExp(`first at index ${first}\\)`));
+      }
+    }
+  });
+});
+
+describe('calibration scans with ragged groups: the host wrappers', () => {
+  const rng = new Rng(19);
+  // per tensor (1 group: cut into pieces), per axis first / middle / last (few or many groups; gathered when the axis is not first), blocked with ragged blocks
+  const layouts: [number[], number | undefined, number | undefined][] = [
+    [[3001], undefined, undefined], [[3, 700], 0, undefined], [[2, 3, 150], 1, undefined], [[40, 37], 1, undefined],
+    [[1000, 3], 0, 32], [[3, 100, 4], 1, 33], [[7, 250], -1, 16], [[2, 50], -1, 64],
+  ];
+  it('min/max, histogram counts and Q/DQ squared error per group: bit-identical on 1–4 threads, split over every thread', async () => {
+    const data = layouts.map(([shape, axis, B]) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const xs = [0, 1, 2].map(() => Float32Array.from({ length: n }, (_, i) => (i % 53 === 0 ? (i % 2 ? -0 : 0) : rng.laplace() * 3)));
+      return { layout: groupLayout(n, shape, axis, B), xs };
+    });
+    await sameForEveryThreadCount(() => data.flatMap(({ layout, xs }) => {
+      const G = layout.groups, nbins = 64, info = QTYPES.int8;
+      const what = `[${layout.shape}] axis ${layout.axis} B ${layout.blockSize}`;
+      const batches = xs.map((x) => stageBatch(x, layout));
+      try {
+        const out: ArrayBufferView[] = [];
+        let ranges: { min: Float32Array; max: Float32Array }[] = [];
+        const rangeShares = sharesUsedBy(() => { ranges = batches.map((b) => batchRange(b, layout)); });
+        // min/max and histograms are order-free: a few groups are cut into pieces, so every thread works
+        expect(rangeShares, what).toEqual([threads(), threads(), threads()]);
+        const lo = Float32Array.from(ranges[0]!.min), invw = Float32Array.from(ranges[0]!.max, (h, g) => Math.fround(nbins / (h - lo[g]!)));
+        // fractional counts (as after re-binning): each cell's shares must be added once, as on one thread
+        const seed = new Rng(G);
+        const counts = Float64Array.from({ length: G * nbins }, () => seed.next() / 3), zeros = new Float64Array(G); // every mantissa bit set
+        const histShares = sharesUsedBy(() => { for (const b of batches) accumulateHistogram(b, lo, invw, nbins, false, counts, zeros); });
+        expect(histShares, what).toEqual([threads(), threads(), threads()]);
+        const scales = Float32Array.from(ranges[0]!.min, (l, g) => Math.fround((ranges[0]!.max[g]! - l) / 255));
+        const zps = Float32Array.from(ranges[0]!.min, (l, g) => Math.max(-128, Math.min(127, Math.round(-128 - l / scales[g]!))));
+        const err = new Float64Array(G);
+        const errShares = sharesUsedBy(() => qdqSquaredError(batches, scales, zps, info.qmin, info.qmax, err));
+        expect(errShares, what).toEqual([Math.min(threads(), G)]); // whole groups: each sum keeps its order
+        for (const r of ranges) out.push(r.min, r.max);
+        out.push(counts, zeros, err);
+        return out;
+      } finally {
+        for (const b of batches) releaseBatch(b);
+      }
+    }));
+  });
+
+  it('observers with ragged blocks (every observer, the blocked axis first, middle, last): bit-identical qparams on 1–4 threads', async () => {
+    const cases: [number[], number | undefined, number | undefined][] = [[[100, 6], 0, 32], [[3, 77, 5], 1, 16], [[4, 300], -1, 64], [[3, 1000], 0, undefined]];
+    const xs = cases.map(([shape]) => Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.laplace()));
+    await sameForEveryThreadCount(() => cases.flatMap(([shape, axis, blockSize], i) => {
+      const out: Float32Array[] = [];
+      for (const O of [MinMaxObserver, PercentileObserver, EntropyObserver, MseObserver]) {
+        const o = new O({ qtype: 'int8', symmetric: false, axis, ...(blockSize === undefined ? {} : { blockSize }), ...(O === EntropyObserver ? { symmetric: true } : {}) });
+        o.observe(xs[i]!, shape);
+        o.observe(xs[i]!.map((v) => 1.25 * v), shape);
+        const p = o.qparams();
+        out.push(Float32Array.from([p.scale].flat() as number[]), Float32Array.from([p.zeroPoint ?? 0].flat() as number[]));
+        o.dispose();
+      }
+      return out;
+    }));
+  });
+
+  it('a NaN is reported at the index one thread reports (the first in group-major order), whichever share scans it', async () => {
+    // per axis on a non-first axis is gathered into group-major order, which differs from the caller's
+    const shape = [64, 257];
+    const x = Float32Array.from({ length: 64 * 257 }, () => rng.gaussian());
+    x[10 * 257 + 3] = NaN; x[200] = NaN; x[50 * 257 + 250] = NaN;
+    const cases: [number | undefined, number | undefined, number][] = [
+      [1, undefined, 10 * 257 + 3], [0, undefined, 200], [undefined, undefined, 200], [1, 100, 200], [-1, 48, 200], [0, 5, 200],
+    ];
+    for (const [axis, blockSize, first] of cases) {
+      for (const n of THREADS) {
+        await setThreads(n);
+        const o = new MinMaxObserver({ qtype: 'int8', axis, ...(blockSize === undefined ? {} : { blockSize }) });
+        expect(() => o.observe(x, shape), `axis ${axis} B ${blockSize} ${n} threads`).toThrow(new RegExp(`first at index ${first}\\)`));
+        o.dispose();
+      }
+    }
+  });
+});
+
+describe('the size threshold (element-wise and calibration)', () => {
+  it('a call below 2 × the least share stays on the calling thread at the default threshold; a large one uses every thread', async () => {
+    await setThreads(2);
+    setMinShareBytes(undefined);
+    try {
+      const p: QParams = { qtype: 'int8', scale: 0.1, zeroPoint: 0 };
+      const small = new Float32Array(1000), large = Float32Array.from({ length: 1 << 20 }, (_, i) => Math.sin(i));
+      expect(sharesUsedBy(() => quantize(small, [small.length], p))).toEqual([1]);
+      expect(sharesUsedBy(() => quantize(large, [large.length], p))).toEqual([2]); // 5 MiB in and out
+      const o = new MinMaxObserver({ qtype: 'int8' });
+      expect(sharesUsedBy(() => o.observe(small, [small.length]))).toEqual([1]);
+      expect(sharesUsedBy(() => o.observe(large, [large.length]))).toEqual([2]); // 4 MiB scanned
+      o.dispose();
+    } finally {
+      setMinShareBytes(0);
     }
   });
 });

@@ -5,11 +5,13 @@
  * 11008×4096 (weights far beyond the caches), the GEMMs at M = 8 there, 1024² int8 GEMV (below
  * or near the size threshold: threads must not make it slower) and quantize f32 → int8 per
  * tensor over 16M elements (tensor API, data resident). Each result is checked equal to the
- * one-thread result before it is timed. `--sizes` picks rows by label: gemv, gemv1024, int4,
- * gemm, int4gemm, quant.
+ * one-thread result before it is timed, and every row but 1024² must have used all n threads (a
+ * path that quietly stayed on one thread fails the run). `--sizes` picks rows by label: gemv,
+ * gemv1024, int4, gemm, int4gemm, quant.
  */
 import { PackedInt4Matrix, PackedInt8Matrix, quantizeTensor, Tensor, threads } from '../../src/index.js';
 import { rt } from '../../src/runtime/wasm.js';
+import { sharesUsedBy } from '../../src/runtime/parallel.js';
 import { Rng } from '../../src/data/random.js';
 import { makeRow, measureInterleaved, type BenchRow, type Suite, type SuiteOptions } from '../harness.js';
 
@@ -29,6 +31,9 @@ function sameBytes(a: ArrayBufferView, b: ArrayBufferView, what: string): void {
 }
 
 interface Case { label: string; kernel: string; m: number; n: number; k: number; macs: number; weightBytes: number; run: () => ArrayBufferView; dispose: () => void }
+
+/** Rows below the size threshold, which stay on the calling thread by design. */
+const ONE_THREAD = new Set(['gemv1024']);
 
 function makeCase(label: string, rng: Rng): Case {
   if (label === 'gemv' || label === 'gemv1024' || label === 'gemm') {
@@ -71,7 +76,12 @@ async function runThreads(opts: SuiteOptions): Promise<BenchRow[]> {
     const c = makeCase(label, rng);
     try {
       const one = withThreads(1, () => { const v = c.run(); return new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice(); });
-      sameBytes(withThreads(n, c.run), one, `${c.kernel} ${c.n}×${c.k}`);
+      let many: ArrayBufferView | undefined;
+      const shares = sharesUsedBy(() => { many = withThreads(n, c.run); });
+      sameBytes(many!, one, `${c.kernel} ${c.n}×${c.k}`);
+      if (!ONE_THREAD.has(label) && !(shares.length > 0 && shares.every((s) => s === n))) {
+        throw new Error(`${c.kernel} ${c.n}×${c.k}: expected every pool call on ${n} threads, got shares [${shares.join(', ')}]`);
+      }
       const [tMany, tOne] = await measureInterleaved([
         { name: `${c.kernel} ${n} threads`, fn: () => withThreads(n, c.run) },
         { name: `${c.kernel} 1 thread`, fn: () => withThreads(1, c.run) },

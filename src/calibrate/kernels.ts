@@ -1,11 +1,15 @@
 /**
  * Host wrappers for the calibration kernels (assembly/calibrate/). They move one batch into wasm
- * memory in group-major order, and call the range, histogram and Q/DQ-error kernels on it.
+ * memory in group-major order, and call the range, histogram and Q/DQ-error kernels on it, split
+ * over the thread pool (docs/threads.md).
  * Groups are runs of varying length (a ragged last block is shorter), described by a table of
  * start offsets staged with the batch (docs/quantization.md eq. 52).
- * Every view on wasm memory is re-derived after an allocation (memory.grow detaches them).
+ * Every view on wasm memory is re-derived after an allocation (views taken before growth cannot reach new bytes).
  */
 import { NaNInputError } from '../errors.js';
+import type { WasmMemory } from '../runtime/memory.js';
+import { firstReported, runShares, sharesFor, splitRange, type Range } from '../runtime/parallel.js';
+import { MAX_CALLS, type KernelCall } from '../runtime/pool-protocol.js';
 import { rt } from '../runtime/wasm.js';
 import { callerIndex, type GroupLayout } from './layout.js';
 
@@ -62,19 +66,41 @@ export function releaseBatch(b: StagedBatch): void {
 
 /**
  * Per-group min and max of a staged batch (cal_minmax_rows_f32). Throws NaNInputError naming the
- * index in the caller's x. Returns fresh arrays (min[g], max[g]).
+ * index in the caller's x (the first NaN in group-major order, as on one thread). Returns fresh
+ * arrays (min[g], max[g]).
  */
 export function batchRange(b: StagedBatch, layout: GroupLayout, argument = 'x'): { min: Float32Array; max: Float32Array } {
-  const { kernels, mem } = rt();
-  const out = mem.alloc(8 * b.groups);
+  const { mem } = rt();
+  const G = b.groups;
+  const split = scanSplit(b.groupStarts, 0, G, true);
+  const copies = Math.max(1, split.pieces); // one (min, max) pair per group and share when groups are cut
+  const pairs = 2 * G * copies;
+  const out = mem.alloc(4 * pairs + (split.pieces > 0 ? 8 * G * copies : 0));
   try {
-    const v = mem.f32(out, 2 * b.groups);
-    for (let g = 0; g < b.groups; g++) { v[2 * g] = Infinity; v[2 * g + 1] = -Infinity; }
-    const nan = kernels.cal_minmax_rows_f32(b.offset, b.groups, b.starts, out);
+    const seed = mem.f32(out, pairs);
+    for (let i = 0; i < pairs; i += 2) { seed[i] = Infinity; seed[i + 1] = -Infinity; }
+    let shares: KernelCall[][];
+    if (split.pieces === 0) {
+      shares = split.byGroups.map(({ start: g, count }) => [{ fn: 'cal_minmax_rows_f32', args: [b.offset, count, b.starts + 4 * g, out + 8 * g] }]);
+    } else {
+      const table = out + 4 * pairs;
+      shares = pieceTable(mem, table, b.groupStarts, 0, G, split.pieces).map((has, s) => has.flatMap((h, g) => (h
+        ? [{ fn: 'cal_minmax_rows_f32', args: [b.offset, 1, table + 8 * (s * G + g), out + 8 * (s * G + g)] }] : [])));
+    }
+    // every call reports a batch offset (the start tables hold them), so no shift
+    const results = runShares(shares);
+    const nan = firstReported(results);
     if (nan >= 0) throw new NaNInputError(argument, callerIndex(layout, nan));
-    const r = mem.f32(out, 2 * b.groups);
-    const min = new Float32Array(b.groups), max = new Float32Array(b.groups);
-    for (let g = 0; g < b.groups; g++) { min[g] = r[2 * g]!; max[g] = r[2 * g + 1]!; }
+    // min/max do not depend on the order (−0 < +0, in wasm and in Math.min / Math.max alike)
+    const r = mem.f32(out, pairs);
+    const min = new Float32Array(G).fill(Infinity), max = new Float32Array(G).fill(-Infinity);
+    for (let s = 0; s < copies; s++) {
+      for (let g = 0; g < G; g++) {
+        const o = 2 * (s * G + g);
+        min[g] = Math.min(min[g]!, r[o]!);
+        max[g] = Math.max(max[g]!, r[o + 1]!);
+      }
+    }
     return { min, max };
   } finally {
     mem.release(out);
@@ -87,31 +113,54 @@ const HIST_CHUNK_CELLS = 1 << 20;
 /**
  * Add the staged batch's per-group histograms into `counts` (float64[groups·nbins]) with the
  * given float32 lo / invw per group (cal_histogram_rows_f32, eq. 23). Groups are processed in
- * chunks so the int32 scratch stays ≤ 4 MiB; the 4 lane copies are summed here.
+ * chunks so the int32 scratch stays ≤ 4 MiB per share; the 4 lane copies (and the shares' copies
+ * when groups are cut into pieces) are summed as integers, then added once, as on one thread.
  */
 export function accumulateHistogram(b: StagedBatch, lo: Float32Array, invw: Float32Array, nbins: number, absolute: boolean,
                                     counts: Float64Array, zeros: Float64Array): void {
-  const { kernels, mem } = rt();
+  const { mem } = rt();
   const chunk = Math.max(1, Math.min(b.groups, Math.floor(HIST_CHUNK_CELLS / (4 * nbins))));
+  const plans: { g0: number; ng: number; split: ScanSplit }[] = [];
+  for (let g0 = 0; g0 < b.groups; g0 += chunk) {
+    const ng = Math.min(chunk, b.groups - g0);
+    plans.push({ g0, ng, split: scanSplit(b.groupStarts, g0, ng, true) });
+  }
+  const copies = Math.max(1, ...plans.map((p) => p.split.pieces));
   const cells = chunk * nbins * 4;
-  const scratch = mem.alloc(cells * 4);
-  const params = mem.alloc(12 * chunk);
+  const scratch = mem.alloc(cells * 4 * copies);
+  const params = mem.alloc(8 * chunk + 4 * chunk * copies + (copies > 1 ? 8 * chunk * copies : 0));
+  const zerosOff = params + 8 * chunk, table = zerosOff + 4 * chunk * copies;
+  const abs = absolute ? 1 : 0;
   try {
-    for (let g0 = 0; g0 < b.groups; g0 += chunk) {
-      const ng = Math.min(chunk, b.groups - g0);
-      mem.i32(scratch, ng * nbins * 4).fill(0);
+    for (const { g0, ng, split } of plans) {
+      mem.i32(scratch, cells * copies).fill(0);
       mem.f32(params, ng).set(lo.subarray(g0, g0 + ng));
       mem.f32(params + 4 * chunk, ng).set(invw.subarray(g0, g0 + ng));
-      mem.i32(params + 8 * chunk, ng).fill(0);
-      // the start table holds offsets from the batch's first element, so a chunk starts at entry g0
-      kernels.cal_histogram_rows_f32(b.offset, ng, b.starts + 4 * g0, params, params + 4 * chunk, nbins, absolute ? 1 : 0, scratch, params + 8 * chunk);
-      const z = mem.i32(params + 8 * chunk, ng);
-      for (let g = 0; g < ng; g++) zeros[g0 + g]! += z[g]!;
-      const c = mem.i32(scratch, ng * nbins * 4);
+      mem.i32(zerosOff, chunk * copies).fill(0);
+      const call = (g: number, x: { groups: number; starts: number }, s: number): KernelCall => ({
+        fn: 'cal_histogram_rows_f32',
+        args: [b.offset, x.groups, x.starts, params + 4 * g, params + 4 * chunk + 4 * g, nbins, abs,
+          scratch + 4 * cells * s + 16 * nbins * g, zerosOff + 4 * chunk * s + 4 * g],
+      });
+      // the start table holds offsets from the batch's first element, so groups g0 + g start at entry g0 + g
+      runShares(split.pieces === 0
+        ? split.byGroups.map(({ start: g, count }) => [call(g, { groups: count, starts: b.starts + 4 * (g0 + g) }, 0)])
+        : pieceTable(mem, table, b.groupStarts, g0, ng, split.pieces).map((has, s) => has.flatMap((h, g) => (h
+          ? [call(g, { groups: 1, starts: table + 8 * (s * ng + g) }, s)] : []))));
+      const used = Math.max(1, split.pieces);
+      const cs = Array.from({ length: used }, (_, s) => mem.i32(scratch + 4 * cells * s, ng * nbins * 4));
+      const zs = Array.from({ length: used }, (_, s) => mem.i32(zerosOff + 4 * chunk * s, ng));
+      for (let g = 0; g < ng; g++) {
+        let z = 0;
+        for (const zc of zs) z += zc[g]!;
+        zeros[g0 + g]! += z;
+      }
       const base = g0 * nbins;
       for (let k = 0, m = ng * nbins; k < m; k++) {
         const q = k << 2;
-        counts[base + k]! += c[q]! + c[q + 1]! + c[q + 2]! + c[q + 3]!;
+        let t = 0; // exact: integer counts (counts[] may hold fractions after re-binning, so add once)
+        for (const c of cs) t += c[q]! + c[q + 1]! + c[q + 2]! + c[q + 3]!;
+        counts[base + k]! += t;
       }
     }
   } finally {
@@ -122,11 +171,12 @@ export function accumulateHistogram(b: StagedBatch, lo: Float32Array, invw: Floa
 
 /**
  * Add Σ (x − Q/DQ(x))² per group of each staged batch into `err` (float64[groups]) for one
- * (scale, zero point) per group (cal_qdq_sqerr_rows_f32, eq. 26).
+ * (scale, zero point) per group (cal_qdq_sqerr_rows_f32, eq. 26). Whole groups per share, the
+ * batches in order within each: every group's float64 sum is added in its one-thread order.
  */
 export function qdqSquaredError(batches: readonly StagedBatch[], scales: Float32Array, zps: Float32Array, qmin: number, qmax: number,
                                 err: Float64Array): void {
-  const { kernels, mem } = rt();
+  const { mem } = rt();
   const groups = scales.length;
   const params = mem.alloc(8 * groups);
   const out = mem.alloc(8 * groups);
@@ -134,10 +184,68 @@ export function qdqSquaredError(batches: readonly StagedBatch[], scales: Float32
     mem.f32(params, groups).set(scales);
     mem.f32(params + 4 * groups, groups).set(zps);
     new Float64Array(mem.memory.buffer, out, groups).fill(0);
-    for (const b of batches) kernels.cal_qdq_sqerr_rows_f32(b.offset, groups, b.starts, params, params + 4 * groups, qmin, qmax, out);
+    const elems = batches.reduce((n, b) => n + b.groupStarts[groups]!, 0);
+    const { byGroups } = scanSplitWork(groups, elems, 0, false);
+    for (let i = 0; i < batches.length; i += MAX_CALLS) {
+      const some = batches.slice(i, i + MAX_CALLS);
+      runShares(byGroups.map(({ start: g, count }) => some.map((b): KernelCall => ({
+        fn: 'cal_qdq_sqerr_rows_f32', args: [b.offset, count, b.starts + 4 * g, params + 4 * g, params + 4 * groups + 4 * g, qmin, qmax, out + 8 * g],
+      }))));
+    }
     err.set(new Float64Array(mem.memory.buffer, out, groups));
   } finally {
     mem.release(out);
     mem.release(params);
   }
+}
+
+// ---- the split over the pool ------------------------------------------------------------------
+
+/** Groups a within-group split handles: one call per group and share (a share holds MAX_CALLS). */
+const MAX_PIECE_GROUPS = MAX_CALLS;
+
+/** Whole groups per share (byGroups), or every group cut into `pieces` pieces, one per share (pieces > 0). */
+interface ScanSplit { readonly byGroups: Range[]; readonly pieces: number }
+
+/** scanSplit of groups g0 … g0+ng−1 of a start table. */
+function scanSplit(starts: Int32Array, g0: number, ng: number, orderFree: boolean): ScanSplit {
+  let longest = 0;
+  for (let g = g0; g < g0 + ng; g++) longest = Math.max(longest, starts[g + 1]! - starts[g]!);
+  return scanSplitWork(ng, starts[g0 + ng]! - starts[g0]!, longest, orderFree);
+}
+
+/**
+ * How a scan of ng groups (elems elements in all, the longest group `longest`) is split over the
+ * pool (docs/threads.md): whole groups per share when there are at least as many groups as
+ * shares, or when the result depends on the order of the sums (each group's sums stay on one
+ * thread, in their one-thread order); else — min/max and histograms, whose results do not depend
+ * on the visiting order — every group is cut into one 16-aligned piece per share, each folded into
+ * that share's own output and combined on the calling thread.
+ */
+function scanSplitWork(ng: number, elems: number, longest: number, orderFree: boolean): ScanSplit {
+  const cut = orderFree && ng <= MAX_PIECE_GROUPS;
+  const shares = sharesFor(4 * elems, cut ? Math.max(ng, Math.ceil(longest / 16)) : ng);
+  if (shares <= ng) return { byGroups: splitRange(ng, shares), pieces: 0 };
+  return { byGroups: [], pieces: shares };
+}
+
+/**
+ * Share s's piece of every group g0 + g (16-aligned from the group's start) as a one-group start
+ * table, the pair (start, end) of batch offsets at int32 entry 2·(s·ng + g) of `table`
+ * (int32[2·shares·ng]). Returns which (share, group) pairs have a piece (a group shorter than
+ * the cut has none for the last shares).
+ */
+function pieceTable(mem: WasmMemory, table: number, starts: Int32Array, g0: number, ng: number, shares: number): boolean[][] {
+  const t = mem.i32(table, 2 * shares * ng);
+  const has = Array.from({ length: shares }, () => new Array<boolean>(ng).fill(false));
+  for (let g = 0; g < ng; g++) {
+    const a = starts[g0 + g]!;
+    splitRange(starts[g0 + g + 1]! - a, shares, 16).forEach(({ start, count }, s) => {
+      if (count === 0) return;
+      t[2 * (s * ng + g)] = a + start;
+      t[2 * (s * ng + g) + 1] = a + start + count;
+      has[s]![g] = true;
+    });
+  }
+  return has;
 }

@@ -10,7 +10,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { Tensor, dtypeOf, type DType } from '../runtime/tensor.js';
 import { rt } from '../runtime/wasm.js';
-import { callDequantize, callQuantLike, dequantizeFamily, fakeQuantizeFamily, quantizeFamily, stageParams, throwIfNaN } from './kernels.js';
+import { callDequantize, callQuantLike, dequantizeNames, FAKE_QUANTIZE_NAMES, quantizeNames, stageParams, throwIfNaN } from './kernels.js';
 import { resolveParams, type QParams, type ResolvedParams } from './params.js';
 import { storageArray, type QStorageArray, type QTypeInfo } from './qtypes.js';
 
@@ -68,31 +68,31 @@ function withBlocks<T>(sizes: number[], body: (offsets: number[]) => T): T {
 }
 
 function runQuantize(rp: ResolvedParams, src: number, dst: number, argument: string): void {
-  const { kernels, mem } = rt();
+  const { mem } = rt();
   const pb = stageParams(mem, rp);
   try {
-    throwIfNaN(callQuantLike(quantizeFamily(kernels, rp.info), rp, pb, src, dst), argument);
+    throwIfNaN(callQuantLike(quantizeNames(rp.info), rp, pb, src, dst, STORAGE_CTOR[rp.info.storage].BYTES_PER_ELEMENT), argument);
   } finally {
     if (pb) mem.release(pb.offset);
   }
 }
 
 function runFakeQuantize(rp: ResolvedParams, src: number, dst: number, argument: string): void {
-  const { kernels, mem } = rt();
+  const { mem } = rt();
   const pb = stageParams(mem, rp);
   try {
-    throwIfNaN(callQuantLike(fakeQuantizeFamily(kernels), rp, pb, src, dst), argument);
+    throwIfNaN(callQuantLike(FAKE_QUANTIZE_NAMES, rp, pb, src, dst, 4), argument);
   } finally {
     if (pb) mem.release(pb.offset);
   }
 }
 
 function runDequantize(rp: ResolvedParams, src: number, dst: number, argument: string): void {
-  const { kernels, mem } = rt();
+  const { mem } = rt();
   checkSubByteRange(rp.info, src, rp.size, argument);
   const pb = stageParams(mem, rp);
   try {
-    callDequantize(dequantizeFamily(kernels, rp.info), rp, pb, src, dst);
+    callDequantize(dequantizeNames(rp.info), rp, pb, src, dst, STORAGE_CTOR[rp.info.storage].BYTES_PER_ELEMENT);
   } finally {
     if (pb) mem.release(pb.offset);
   }

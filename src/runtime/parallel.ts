@@ -54,9 +54,21 @@ export function splitRange(count: number, shares: number, align = 1): Range[] {
   return out;
 }
 
+let shareLog: number[] | undefined;
+
 /** Run one list of calls per share (share 0 on the calling thread); each share's results. */
 export function runShares(shares: readonly (readonly KernelCall[])[]): number[][] {
+  shareLog?.push(shares.length);
   return rt().pool.run(shares);
+}
+
+/** @internal Tests and benchmarks: run fn and return the share count of every pool call it made, in order. */
+export function sharesUsedBy(fn: () => void): number[] {
+  const saved = shareLog;
+  const log: number[] = [];
+  shareLog = log;
+  try { fn(); } finally { shareLog = saved; }
+  return log;
 }
 
 /**
@@ -69,12 +81,19 @@ export function runSharesOn(build: Build, shares: readonly (readonly KernelCall[
   return shares.map((calls) => calls.map((c) => runCall(k[c.fn]!, c.args, c.repeat, c.strides)));
 }
 
-/** The first index ≥ 0 reported by any share (NaN positions), shifted by each share's start; −1 for none. */
-export function firstReported(results: readonly number[][], starts: readonly number[]): number {
+/**
+ * The first index ≥ 0 reported by any call of any share (NaN positions), each shifted by its
+ * call's start `starts[s][c]` (omitted: the calls report absolute indices); −1 for none.
+ */
+export function firstReported(results: readonly number[][], starts?: readonly (readonly number[])[]): number {
   let first = -1;
   for (let s = 0; s < results.length; s++) {
-    const r = results[s]![0]!;
-    if (r >= 0 && (first < 0 || r + starts[s]! < first)) first = r + starts[s]!;
+    for (let c = 0; c < results[s]!.length; c++) {
+      const r = results[s]![c]!;
+      if (r < 0) continue;
+      const at = r + (starts ? starts[s]![c]! : 0);
+      if (first < 0 || at < first) first = at;
+    }
   }
   return first;
 }
