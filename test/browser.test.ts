@@ -10,7 +10,8 @@
  * fails the test, saying so. Runs in every Node pass of CI (~20 s).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import * as iq from '../src/index.js';
 import { loadBuild, withBuild, type Backend } from '../src/runtime/wasm.js';
@@ -96,6 +97,15 @@ const whyNot = new Map<Backend, string>();
 let bound: Float64Array;
 const summary: string[] = [];
 let autoPicked: string | undefined;
+let readmeDir: string | undefined;
+
+/** The README's "In the browser" example: its html block, which must stay within ten lines. */
+function readmeExample(): string {
+  const section = readFileSync(join(root, 'README.md'), 'utf8').split('## In the browser')[1] ?? '';
+  const html = /```html\n([\s\S]*?)```/.exec(section)?.[1];
+  if (!html) throw new Error('README.md has no html block under "## In the browser"');
+  return html;
+}
 const asBase64 = (results: Record<string, Uint8Array>) => Object.fromEntries(Object.entries(results).map(([k, v]) => [k, toBase64(v)]));
 
 beforeAll(async () => {
@@ -117,7 +127,14 @@ beforeAll(async () => {
     { prefix: `${prefix}build/`, dir: join(root, 'build') },
     { prefix: `${prefix}test/`, dir: join(root, 'test/browser') },
   ];
-  server = await startStaticServer({ mounts: [...mounts('/coi/'), ...mounts('/plain/')], isolated: (p) => p.startsWith('/coi/') });
+  // the README's browser example as a page, with the package where its import map looks for it
+  readmeDir = mkdtempSync(join(tmpdir(), 'intquant-readme-page-'));
+  writeFileSync(join(readmeDir, 'index.html'), `<!doctype html><meta charset="utf-8"><body>\n${readmeExample()}\n</body>`);
+  server = await startStaticServer({
+    mounts: [...mounts('/coi/'), ...mounts('/plain/'), { prefix: '/readme/', dir: readmeDir },
+      { prefix: '/node_modules/intquant/dist/', dir: join(root, 'dist') }, { prefix: '/node_modules/intquant/build/', dir: join(root, 'build') }],
+    isolated: (p) => !p.startsWith('/plain/'),
+  });
   browser = await Browser.launch();
   summary.unshift(await browser.version());
 }, 120_000);
@@ -125,6 +142,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  if (readmeDir) rmSync(readmeDir, { recursive: true, force: true });
   if (summary.length) console.log(`browser test:\n  ${summary.join('\n  ')}`);
 });
 
@@ -184,6 +202,28 @@ describe('in Chromium', () => {
     const { differs, how } = compare(r);
     expect(differs).toEqual([]);
     summary.push(`page without isolation: ${r.backend}, 1 thread, unshared memory, ${how}`);
+  });
+});
+
+describe("the README's browser example", () => {
+  it('is at most ten lines and runs as printed, with the layer output Node computes', async () => {
+    expect(readmeExample().trim().split('\n').length).toBeLessThanOrEqual(10);
+    const page = await browser.open(`${server.url}/readme/index.html`);
+    let text: string;
+    try {
+      text = await page.evaluate<string>(`new Promise((resolve) => { const poll = () => /^(simd128|relaxed)/.test(document.body.textContent.trim()) ? resolve(document.body.textContent.trim()) : setTimeout(poll, 20); poll(); })`, 60_000);
+    } catch (e) {
+      throw new BrowserError(`${(e as Error).message}${page.errors.length ? `; page errors: ${page.errors.join(' | ')}` : ''}`);
+    } finally {
+      await page.close();
+    }
+    // the same layer in Node
+    const N = 256, K = 512, w = Float32Array.from({ length: N * K }, (_, i) => Math.sin(i) / 8);
+    const layer = iq.QuantizedLinear.fromFloat32(w, N, K, { weightType: 'int4', groupSize: 32 });
+    const y = layer.forward(Float32Array.from({ length: K }, (_, k) => Math.cos(k)));
+    layer.dispose();
+    expect(text).toMatch(new RegExp(`^(simd128|relaxed-simd|relaxed-dotadd), [1-9]\\d* thread\\(s\\): y\\[0\\] = ${y[0]!.toFixed(4).replace('.', '\\.')}$`));
+    summary.push(`README example: ${text}`);
   });
 });
 
