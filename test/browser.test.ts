@@ -5,8 +5,9 @@
  * here in Node with the same kernel build, bit for bit (where this Node cannot run that build:
  * with the baseline's run, bit for bit but for the dot-add build's weight-only GEMVs, which its
  * contract bounds). Pages served with COOP/COEP (cross-origin isolated) run on shared memory with
- * 2 threads, once per kernel build Chromium can run; a page without them runs one thread on
- * unshared memory and refuses more with a clear error. Chromium missing or failing to start
+ * 2 threads, once per kernel build Chromium can run, and once inside a Web Worker; a page without
+ * them runs one thread on unshared memory and refuses more with a clear error. The README's
+ * browser example runs as printed. Chromium missing or failing to start
  * fails the test, saying so. Runs in every Node pass of CI (~20 s).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -189,6 +190,18 @@ describe('in Chromium', () => {
       summary.push(`${backend}: ${how}`);
     });
   }
+
+  it('inside a Web Worker of an isolated page: its own pool of 2 Web Workers, the same results', async () => {
+    const r = await report('/coi/test/index.html?threads=2&worker=1');
+    expect(r.initError).toBeUndefined();
+    expect(r.context).toBe('worker');
+    expect(r.crossOriginIsolated).toBe(true);
+    expect(r.threads).toBe(2);
+    expect(r.sharesDispatched).toBeGreaterThan(0);
+    const { differs, how } = compare(r);
+    expect(differs).toEqual([]);
+    summary.push(`Web Worker: ${r.backend}, 2 threads, ${r.sharesDispatched} shares, ${how}`);
+  });
 
   it('a page without isolation: one thread on unshared memory, the same results; more threads is a clear error', async () => {
     const r = await report('/plain/test/index.html?tryThreads=2');

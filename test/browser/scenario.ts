@@ -10,6 +10,7 @@ import type * as Intquant from '../../src/index.browser.js';
 
 /** What the test's page reports: how intquant came up in the page, and every result as base64. */
 export interface Report {
+  context: 'page' | 'worker';
   crossOriginIsolated: boolean;
   userAgent: string;
   tryThreads?: { code?: string; message: string } | 'ok';
