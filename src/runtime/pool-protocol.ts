@@ -7,7 +7,7 @@
  *   int32 words  SEQ      job number (the caller stores it and notifies; STOP ends the worker)
  *                STARTED  the job number the worker has picked up
  *                DONE     the job number the worker has finished (it notifies the caller)
- *                STATUS   0: every call returned, 1: a call threw (details on the message port)
+ *                STATUS   0: every call returned, 1: a call threw (its text below)
  *                NCALLS   calls in the job
  *                READY    1 once the worker has instantiated the build
  *                SPIN     loads of SEQ the worker spins before sleeping after this job
