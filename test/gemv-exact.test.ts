@@ -11,6 +11,12 @@ import { rt, withBuild } from '../src/runtime/wasm.js';
 
 beforeAll(async () => { await init(); });
 
+it('runs on the memory the project asked for (the unshared project: one thread, as a page without isolation)', () => {
+  const unshared = process.env.INTQUANT_SHARED_MEMORY === '0';
+  expect(Object.prototype.toString.call(rt().mem.memory.buffer)).toBe(unshared ? '[object ArrayBuffer]' : '[object SharedArrayBuffer]');
+  if (unshared) expect(rt().pool.threads).toBe(1);
+});
+
 const SIZES = [1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 129, 1000, 4099];
 
 type T = 'int8' | 'uint8';

@@ -45,7 +45,9 @@ environment:
   INTQUANT_EXPERIMENTAL_RELAXED_SIMD=1         Node 20: turn on V8's relaxed-SIMD flag in this
                                                process so auto can pick the relaxed build
   INTQUANT_THREADS=n                           threads the kernels use, the calling thread
-                                               included (default: every core; 1 = no workers)`;
+                                               included (default: every core; 1 = no workers)
+  INTQUANT_SHARED_MEMORY=0                     an unshared wasm memory and one thread (what a
+                                               browser page without cross-origin isolation gets)`;
 }
 
 /** Run one command line; resolves to the exit code, throws UsageError (exit 2) or other errors (exit 1). */

