@@ -67,6 +67,27 @@ describe('cal_permute_blocks_f32', () => {
   });
 });
 
+describe('minmax_f32 (DynamicQuantizeLinear\'s range)', () => {
+  it('orders −0 below +0 and keeps ±Inf, in the SIMD body and the tail, whatever the order; n = 0 gives +Inf, −Inf', () => {
+    const { kernels, mem } = rt();
+    const cases: number[][] = [
+      [], [0], [-0], [0, -0], [-0, 0], Array(8).fill(-0), Array(8).fill(0), [...Array(8).fill(0), -0], [-0, ...Array(8).fill(0)],
+      [...Array(9).fill(-0), 0], [3, -0, 0, 2, 1, 5, 4, 6, 7], [-3, -0, -2, -1, -5, -4, -6, -7, -9], [Infinity, 1, -Infinity, ...Array(13).fill(0)],
+      [-Infinity, -Infinity], [Infinity], [1.5e-45, -1.5e-45, 3.4e38, -3.4e38, 0, -0, 7, 8, 9, 10, 11, 12],
+    ];
+    for (const c of cases) {
+      const x = new Float32Array(c);
+      let lo = Infinity, hi = -Infinity; // the reference: Math.min / Math.max order −0 below +0 too
+      for (const v of x) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+      const xo = put(x), oo = put(new Float32Array(2));
+      expect(kernels.minmax_f32(xo, x.length, oo)).toBe(-1);
+      const got = get(Float32Array, oo, 2);
+      expect([Object.is(got[0], lo), Object.is(got[1], hi)], `[${c.map((v) => (Object.is(v, -0) ? '-0' : v)).join(', ')}] → ${got[0]}, ${got[1]}`).toEqual([true, true]);
+      mem.release(xo); mem.release(oo);
+    }
+  });
+});
+
 describe('cal_minmax_rows_f32', () => {
   it('folds each run into the running range, equal to the scalar twin', () => {
     const rng = new Rng(2);

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  dequantize, dequantizeTensor, EntropyObserver, fakeQuantize, fakeQuantizeTensor, init, MinMaxObserver, MseObserver, PackedInt4Matrix,
+  dequantize, dequantizeTensor, dynamicQuantize, dynamicQuantizeTensor, EntropyObserver, fakeQuantize, fakeQuantizeTensor, init, MinMaxObserver, MseObserver, PackedInt4Matrix,
   PackedInt8Matrix, PercentileObserver, quantize, quantizeTensor, QuantizedLinear, QTYPES, setThreads, Tensor, threads, type QParams, type QType,
 } from '../src/index.js';
 import { setMinShareBytes, sharesUsedBy, splitRange } from '../src/runtime/parallel.js';
@@ -19,6 +19,7 @@ import { shareElements } from '../src/quant/kernels.js';
 import { groupLayout } from '../src/calibrate/layout.js';
 import { accumulateHistogram, batchRange, qdqSquaredError, releaseBatch, stageBatch } from '../src/calibrate/kernels.js';
 import { refGemmInt8 } from '../src/reference/gemv.js';
+import { dynamicQuantizeRef } from '../src/reference/quant.js';
 import { Rng } from '../src/data/random.js';
 
 const THREADS = [1, 2, 3, 4];
@@ -192,6 +193,53 @@ describe('element-wise quantize / dequantize / fake-quantize', () => {
       expect(() => quantize(x, [x.length], { qtype: 'int8', scale: 0.1, zeroPoint: 0 })).toThrow(/first at index 3777/);
       expect(() => fakeQuantize(x, [50, 100], { qtype: 'int8', scale: new Float32Array(100).fill(0.1), zeroPoint: new Float32Array(100), axis: 1 })).toThrow(/first at index 3777/);
     }
+  });
+});
+
+describe('DynamicQuantizeLinear (min/max and quantize passes split by elements)', () => {
+  const rng = new Rng(17);
+  // the extreme values sit in different shares, so the range must be combined across threads
+  const lens = [1, 15, 16, 17, 33, 1000, 4099, 100_003];
+  const xs = lens.map((n) => Float32Array.from({ length: n }, (_, i) => (i === n - 1 ? 40 : i === (n >> 1) ? -25 : rng.gaussian())));
+
+  it('equals the reference on 1–4 threads, bit for bit, each pass over min(threads, steps) shares', async () => {
+    for (const n of THREADS) {
+      await setThreads(n);
+      for (const x of xs) {
+        let got: ReturnType<typeof dynamicQuantize> | undefined;
+        const shares = sharesUsedBy(() => { got = dynamicQuantize(x); });
+        const want = dynamicQuantizeRef(x);
+        expect(got!.scale).toBe(want.scale);
+        expect(got!.zeroPoint).toBe(want.zeroPoint);
+        expect(Buffer.from(got!.q).equals(Buffer.from(want.q)), `${n} threads, length ${x.length}`).toBe(true);
+        const expected = Math.min(n, Math.ceil(x.length / 16));
+        expect(shares).toEqual([expected, expected]);
+      }
+    }
+    await sameForEveryThreadCount(() => xs.flatMap((x) => {
+      const t = Tensor.from(x, [x.length]) as Tensor<'float32'>;
+      try {
+        const r = dynamicQuantizeTensor(t);
+        const q = r.q.toArray();
+        r.q.dispose();
+        return [q, new Float32Array([r.scale, r.zeroPoint])];
+      } finally {
+        t.dispose();
+      }
+    }));
+  });
+
+  it('reports the first NaN of the whole tensor and an infinite range whichever share finds them', async () => {
+    const x = Float32Array.from({ length: 5000 }, () => rng.gaussian());
+    x[3777] = NaN; x[4900] = NaN;
+    const inf = Float32Array.from({ length: 5000 }, () => rng.gaussian());
+    inf[4321] = -Infinity;
+    for (const n of THREADS) {
+      await setThreads(n);
+      expect(() => dynamicQuantize(x)).toThrow(/first at index 3777/);
+      expect(() => dynamicQuantize(inf)).toThrow(/-Infinity/);
+    }
+    expect(dynamicQuantize(new Float32Array(0))).toEqual({ q: new Uint8Array(0), scale: 1, zeroPoint: 0 });
   });
 });
 

@@ -15,6 +15,8 @@
 // NaN        returns the flat index (into x) of the first NaN, or −1. When a NaN is found, out is
 //            unspecified (partially updated); the host throws NaNInputError and discards it.
 
+import { KEY_NEG_INF, KEY_POS_INF, maxLane, minLane, orderKey, orderKeys } from '../quant/f32-order';
+
 // @ts-ignore: decorator
 @inline function firstNaN(x: usize, n: i32): i32 {
   for (let i = 0; i < n; i++) {
@@ -29,7 +31,8 @@ export function cal_minmax_rows_f32(x: usize, groups: i32, starts: usize, out: u
     const first = load<i32>(starts + (<usize>g << 2));
     const len = load<i32>(starts + (<usize>g << 2), 4) - first;
     const p0 = x + (<usize>first << 2);
-    let mn0 = f32x4.splat(Infinity), mx0 = f32x4.splat(-Infinity);
+    // the scan runs on order keys (quant/f32-order.ts): one integer min and max per vector
+    let mn0 = i32x4.splat(KEY_POS_INF), mx0 = i32x4.splat(KEY_NEG_INF);
     let mn1 = mn0, mx1 = mx0;
     let nan = i32x4.splat(0);
     let i = 0;
@@ -37,24 +40,22 @@ export function cal_minmax_rows_f32(x: usize, groups: i32, starts: usize, out: u
       const p = p0 + (<usize>i << 2);
       const a = v128.load(p), b = v128.load(p, 16);
       nan = v128.or(nan, v128.or(f32x4.ne(a, a), f32x4.ne(b, b)));
-      mn0 = f32x4.min(mn0, a); mx0 = f32x4.max(mx0, a);
-      mn1 = f32x4.min(mn1, b); mx1 = f32x4.max(mx1, b);
+      const ka = orderKeys(a), kb = orderKeys(b);
+      mn0 = i32x4.min_s(mn0, ka); mx0 = i32x4.max_s(mx0, ka);
+      mn1 = i32x4.min_s(mn1, kb); mx1 = i32x4.max_s(mx1, kb);
     }
     if (v128.any_true(nan)) return first + firstNaN(p0, i);
-    mn0 = f32x4.min(mn0, mn1); mx0 = f32x4.max(mx0, mx1);
-    let mn = min<f32>(min<f32>(f32x4.extract_lane(mn0, 0), f32x4.extract_lane(mn0, 1)),
-                      min<f32>(f32x4.extract_lane(mn0, 2), f32x4.extract_lane(mn0, 3)));
-    let mx = max<f32>(max<f32>(f32x4.extract_lane(mx0, 0), f32x4.extract_lane(mx0, 1)),
-                      max<f32>(f32x4.extract_lane(mx0, 2), f32x4.extract_lane(mx0, 3)));
+    let mn = minLane(i32x4.min_s(mn0, mn1)), mx = maxLane(i32x4.max_s(mx0, mx1));
     for (; i < len; i++) {
       const v = load<f32>(p0 + (<usize>i << 2));
       if (v != v) return first + i;
-      mn = min<f32>(mn, v);
-      mx = max<f32>(mx, v);
+      const k = orderKey(reinterpret<i32>(v));
+      mn = min<i32>(mn, k);
+      mx = max<i32>(mx, k);
     }
     const o = out + (<usize>g << 3);
-    store<f32>(o, min<f32>(load<f32>(o), mn));
-    store<f32>(o, max<f32>(load<f32>(o, 4), mx), 4);
+    store<f32>(o, min<f32>(load<f32>(o), reinterpret<f32>(orderKey(mn))));
+    store<f32>(o, max<f32>(load<f32>(o, 4), reinterpret<f32>(orderKey(mx))), 4);
   }
   return -1;
 }

@@ -9,8 +9,11 @@
 // OVER-READ  none.
 // NaN        returns the index of the first NaN, or −1; out is then unspecified.
 
+import { KEY_NEG_INF, KEY_POS_INF, maxLane, minLane, orderKey, orderKeys } from './f32-order';
+
 export function minmax_f32(x: usize, n: i32, out: usize): i32 {
-  let mn0 = f32x4.splat(Infinity), mx0 = f32x4.splat(-Infinity);
+  // the scan runs on order keys (f32-order.ts): one integer min and max per vector
+  let mn0 = i32x4.splat(KEY_POS_INF), mx0 = i32x4.splat(KEY_NEG_INF);
   let mn1 = mn0, mx1 = mx0;
   let nan = i32x4.splat(0);
   let i = 0;
@@ -18,8 +21,9 @@ export function minmax_f32(x: usize, n: i32, out: usize): i32 {
     const p = x + (<usize>i << 2);
     const a = v128.load(p), b = v128.load(p, 16);
     nan = v128.or(nan, v128.or(f32x4.ne(a, a), f32x4.ne(b, b)));
-    mn0 = f32x4.min(mn0, a); mx0 = f32x4.max(mx0, a);
-    mn1 = f32x4.min(mn1, b); mx1 = f32x4.max(mx1, b);
+    const ka = orderKeys(a), kb = orderKeys(b);
+    mn0 = i32x4.min_s(mn0, ka); mx0 = i32x4.max_s(mx0, ka);
+    mn1 = i32x4.min_s(mn1, kb); mx1 = i32x4.max_s(mx1, kb);
   }
   if (v128.any_true(nan)) {
     for (let j = 0; j < i; j++) {
@@ -27,18 +31,15 @@ export function minmax_f32(x: usize, n: i32, out: usize): i32 {
       if (v != v) return j;
     }
   }
-  mn0 = f32x4.min(mn0, mn1); mx0 = f32x4.max(mx0, mx1);
-  let mn = min<f32>(min<f32>(f32x4.extract_lane(mn0, 0), f32x4.extract_lane(mn0, 1)),
-                    min<f32>(f32x4.extract_lane(mn0, 2), f32x4.extract_lane(mn0, 3)));
-  let mx = max<f32>(max<f32>(f32x4.extract_lane(mx0, 0), f32x4.extract_lane(mx0, 1)),
-                    max<f32>(f32x4.extract_lane(mx0, 2), f32x4.extract_lane(mx0, 3)));
+  let mn = minLane(i32x4.min_s(mn0, mn1)), mx = maxLane(i32x4.max_s(mx0, mx1));
   for (; i < n; i++) {
     const v = load<f32>(x + (<usize>i << 2));
     if (v != v) return i;
-    mn = min<f32>(mn, v);
-    mx = max<f32>(mx, v);
+    const k = orderKey(reinterpret<i32>(v));
+    mn = min<i32>(mn, k);
+    mx = max<i32>(mx, k);
   }
-  store<f32>(out, mn);
-  store<f32>(out, mx, 4);
+  store<i32>(out, orderKey(mn));
+  store<i32>(out, orderKey(mx), 4);
   return -1;
 }

@@ -3,19 +3,20 @@
  * one thread, in interleaved rounds of one run (harness.measureInterleaved), so the ratio is the
  * median of per-round ratios on the same machine state. Rows: int8 GEMV and int4 W4A8 GEMV at
  * 11008×4096 (weights far beyond the caches), the GEMMs at M = 8 there, 1024² int8 GEMV (below
- * or near the size threshold: threads must not make it slower) and quantize f32 → int8 per
- * tensor over 16M elements (tensor API, data resident). Each result is checked equal to the
+ * or near the size threshold: threads must not make it slower), quantize f32 → int8 per
+ * tensor and DynamicQuantizeLinear (its min/max pass, then quantize) over 16M elements (tensor
+ * API, data resident). Each result is checked equal to the
  * one-thread result before it is timed, and every row but 1024² must have used all n threads (a
  * path that quietly stayed on one thread fails the run). `--sizes` picks rows by label: gemv,
- * gemv1024, int4, gemm, int4gemm, quant.
+ * gemv1024, int4, gemm, int4gemm, quant, dynamic.
  */
-import { PackedInt4Matrix, PackedInt8Matrix, quantizeTensor, Tensor, threads } from '../../src/index.js';
+import { dynamicQuantizeTensor, PackedInt4Matrix, PackedInt8Matrix, quantizeTensor, Tensor, threads } from '../../src/index.js';
 import { rt } from '../../src/runtime/wasm.js';
 import { sharesUsedBy } from '../../src/runtime/parallel.js';
 import { Rng } from '../../src/data/random.js';
 import { makeRow, measureInterleaved, type BenchRow, type Suite, type SuiteOptions } from '../harness.js';
 
-const DEFAULT_SIZES = ['gemv', 'gemv1024', 'int4', 'gemm', 'int4gemm', 'quant'];
+const DEFAULT_SIZES = ['gemv', 'gemv1024', 'int4', 'gemm', 'int4gemm', 'quant', 'dynamic'];
 
 /** Run fn with the pool switched to n threads (synchronous; the workers already exist). */
 function withThreads<T>(n: number, fn: () => T): T {
@@ -62,6 +63,15 @@ function makeCase(label: string, rng: Rng): Case {
     return {
       label, kernel: 'quantize f32→i8', m: 1, n, k: 1, macs: n, weightBytes: 4 * n,
       run: () => { quantizeTensor(x, p, q); return q.view().array; }, dispose: () => { x.dispose(); q.dispose(); },
+    };
+  }
+  if (label === 'dynamic') {
+    const n = 16 << 20;
+    const x = Tensor.from(Float32Array.from({ length: n }, () => rng.gaussian())) as Tensor<'float32'>;
+    const q = Tensor.empty('uint8', [n]);
+    return {
+      label, kernel: 'DynamicQuantizeLinear f32→u8', m: 1, n, k: 1, macs: n, weightBytes: 4 * n,
+      run: () => { dynamicQuantizeTensor(x, q); return q.view().array; }, dispose: () => { x.dispose(); q.dispose(); },
     };
   }
   throw new Error(`size '${label}' is not one of ${DEFAULT_SIZES.join(', ')}`);

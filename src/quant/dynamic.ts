@@ -1,7 +1,9 @@
 /**
  * ONNX DynamicQuantizeLinear (docs/quantization.md eq. 8): uint8 parameters from the data's own
  * range, then quantize. The range comes from the minmax kernel, the parameters from eq. (7) in
- * float32 arithmetic, the values from the quantize kernel.
+ * float32 arithmetic, the values from the quantize kernel. Both passes split a large tensor into
+ * element ranges over the pool's threads (docs/threads.md): min and max are exact, each value is
+ * quantized by one thread, so the result is the same on any thread count.
  *
  * Where ONNX Runtime answers silently with something unusable, intquant differs on purpose:
  * NaN throws NaNInputError; ±Inf throws InvalidArgumentError (the range would be infinite);
@@ -10,6 +12,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import { Tensor } from '../runtime/tensor.js';
+import { firstReported, runShares, sharesFor, splitRange, type Range } from '../runtime/parallel.js';
 import { rt } from '../runtime/wasm.js';
 import { throwIfNaN } from './kernels.js';
 import { QTYPES } from './qtypes.js';
@@ -18,30 +21,46 @@ import { affineParams } from './range.js';
 export interface DynamicQuantized { q: Uint8Array; scale: number; zeroPoint: number }
 export interface DynamicQuantizedTensor { q: Tensor<'uint8'>; scale: number; zeroPoint: number }
 
-/** minmax kernel over `n` floats at `offset` → uint8 parameters (eq. 8). */
+/** Element ranges for a pass over n floats moving `bytesPerElement` each (one range below the pool's threshold); starts on 16-element steps. */
+function elementRanges(n: number, bytesPerElement: number): Range[] {
+  return splitRange(n, sharesFor(n * bytesPerElement, Math.ceil(n / 16)), 16);
+}
+
+/** minmax kernel over `n` floats at `offset` (one range per thread) → uint8 parameters (eq. 8). */
 function paramsAt(offset: number, n: number, argument: string): { scale: number; zeroPoint: number } {
-  const { kernels, mem } = rt();
-  const box = mem.alloc(8);
-  let lo: number, hi: number;
+  const { mem } = rt();
+  const ranges = elementRanges(n, 4);
+  const box = mem.alloc(8 * ranges.length);
+  let lo = 0, hi = 0;
   try {
-    throwIfNaN(kernels.minmax_f32(offset, n, box), argument);
-    const r = mem.f32(box, 2);
-    lo = Math.min(0, r[0]!);
-    hi = Math.max(0, r[1]!);
+    const results = runShares(ranges.map(({ start, count }, i) => [{ fn: 'minmax_f32', args: [offset + 4 * start, count, box + 8 * i] }]));
+    throwIfNaN(firstReported(results, ranges.map(({ start }) => [start])), argument);
+    const r = mem.f32(box, 2 * ranges.length);
+    for (let i = 0; i < ranges.length; i++) {
+      if (ranges[i]!.count === 0) continue;
+      lo = Math.min(lo, r[2 * i]!);
+      hi = Math.max(hi, r[2 * i + 1]!);
+    }
   } finally {
     mem.release(box);
   }
-  if (n === 0) { lo = 0; hi = 0; }
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
     throw new InvalidArgumentError(argument, `contains ${Number.isFinite(lo) ? '+' : '-'}Infinity: the dynamic range is unbounded; clip the input or choose parameters with qparamsFromRange()`);
   }
   return affineParams(lo, hi, QTYPES.uint8, false, false);
 }
 
+/** quantize_f32_u8 over n floats at xo into n bytes at qo, one element range per thread. */
+function quantizeAt(xo: number, qo: number, n: number, scale: number, zeroPoint: number, argument: string): void {
+  const ranges = elementRanges(n, 5);
+  const results = runShares(ranges.map(({ start, count }) => [{ fn: 'quantize_f32_u8', args: [xo + 4 * start, qo + start, count, scale, zeroPoint, 0, 255] }]));
+  throwIfNaN(firstReported(results, ranges.map(({ start }) => [start])), argument);
+}
+
 /** ONNX DynamicQuantizeLinear on a float32 array: uint8 values, float32 scale, zero point. */
 export function dynamicQuantize(x: Float32Array): DynamicQuantized {
   if (!(x instanceof Float32Array)) throw new InvalidArgumentError('x', `must be a Float32Array, got ${Object.prototype.toString.call(x)}`);
-  const { kernels, mem } = rt();
+  const { mem } = rt();
   const n = x.length;
   const xo = mem.alloc(n * 4);
   let qo = 0;
@@ -49,7 +68,7 @@ export function dynamicQuantize(x: Float32Array): DynamicQuantized {
     mem.f32(xo, n).set(x);
     const { scale, zeroPoint } = paramsAt(xo, n, 'x');
     qo = mem.alloc(n);
-    throwIfNaN(kernels.quantize_f32_u8(xo, qo, n, scale, zeroPoint, 0, 255), 'x');
+    quantizeAt(xo, qo, n, scale, zeroPoint, 'x');
     return { q: new Uint8Array(mem.bytes(qo, n)), scale, zeroPoint };
   } finally {
     mem.release(xo);
@@ -65,6 +84,6 @@ export function dynamicQuantizeTensor(x: Tensor<'float32'>, out?: Tensor<'uint8'
   }
   const { scale, zeroPoint } = paramsAt(x.byteOffset, x.size, 'x');
   const q = out ?? Tensor.empty('uint8', x.shape);
-  throwIfNaN(rt().kernels.quantize_f32_u8(x.byteOffset, q.byteOffset, x.size, scale, zeroPoint, 0, 255), 'x');
+  quantizeAt(x.byteOffset, q.byteOffset, x.size, scale, zeroPoint, 'x');
   return { q, scale, zeroPoint };
 }
