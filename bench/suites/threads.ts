@@ -108,6 +108,6 @@ async function runThreads(opts: SuiteOptions): Promise<BenchRow[]> {
 
 export const threadsSuite: Suite = {
   name: 'threads',
-  description: 'n threads vs 1 on the same kernels (11008×4096 GEMV/GEMM int8 and int4, 1024² GEMV, quantize 16M)',
+  description: 'n threads vs 1 on the same kernels (11008×4096 GEMV/GEMM int8 and int4, 1024² GEMV, quantize and DynamicQuantizeLinear 16M)',
   run: runThreads,
 };
