@@ -12,10 +12,12 @@
 
 // Speed: the absmax runs on the float bits with the sign cleared, as int32 (one vpand + vpmaxsd:
 // for non-negative floats int order is float order, and a NaN's bits exceed +Inf's, so a NaN
-// still wins); the quantize pass clamps with pmin / pmax (no NaN can reach it) and rounds with
-// the 1.5·2^23 magic-number add (quant/quantize.ts toInt), where f32x4.max / min / nearest and
-// i32x4.trunc_sat_f32x4_s lower to long sequences in V8: 2.0 → 0.42 µs at K = 1024, 8.0 → 1.65 µs
-// at K = 4096 (Node 20, AMD EPYC Zen 5).
+// still wins); the quantize pass clamps and rounds with quant/quantize.ts toInt (pmin / pmax, then
+// the 1.5·2^23 magic-number add; zero point 0; no NaN can reach it), where f32x4.max / min /
+// nearest and i32x4.trunc_sat_f32x4_s lower to long sequences in V8: 2.0 → 0.42 µs at K = 1024,
+// 8.0 → 1.65 µs at K = 4096 (Node 20, AMD EPYC Zen 5).
+import { toInt } from '../quant/quantize';
+
 export function f32_qs8_dynamic(x: usize, q: usize, K: i32): f32 {
   const noSign = i32x4.shr_u(i32x4.splat(-1), 1);
   let vm = i32x4.splat(0);
@@ -33,10 +35,10 @@ export function f32_qs8_dynamic(x: usize, q: usize, K: i32): f32 {
   k = 0;
   for (; k + 16 <= K; k += 16) {
     const p = x + (<usize>k << 2);
-    const q0 = i32x4.sub(f32x4.add(f32x4.pmin(f32x4.pmax(f32x4.div(v128.load(p), vs), lo), hi), magic), bias);
-    const q1 = i32x4.sub(f32x4.add(f32x4.pmin(f32x4.pmax(f32x4.div(v128.load(p, 16), vs), lo), hi), magic), bias);
-    const q2 = i32x4.sub(f32x4.add(f32x4.pmin(f32x4.pmax(f32x4.div(v128.load(p, 32), vs), lo), hi), magic), bias);
-    const q3 = i32x4.sub(f32x4.add(f32x4.pmin(f32x4.pmax(f32x4.div(v128.load(p, 48), vs), lo), hi), magic), bias);
+    const q0 = toInt(f32x4.div(v128.load(p), vs), lo, hi, magic, bias);
+    const q1 = toInt(f32x4.div(v128.load(p, 16), vs), lo, hi, magic, bias);
+    const q2 = toInt(f32x4.div(v128.load(p, 32), vs), lo, hi, magic, bias);
+    const q3 = toInt(f32x4.div(v128.load(p, 48), vs), lo, hi, magic, bias);
     v128.store(q + <usize>k, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)));
   }
   for (; k < K; k++) {

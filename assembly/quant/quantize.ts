@@ -60,7 +60,7 @@
 // bits − (0x4B400000 − z) = rhe(c) + z. This replaces f32x4.nearest + i32x4.trunc_sat_f32x4_s,
 // which V8 lowers to a long sequence. Exact: tested bit for bit against the reference.
 // @ts-ignore: decorator
-@inline function toInt(qf: v128, LO: v128, HI: v128, MAGIC: v128, BIAS: v128): v128 {
+@inline export function toInt(qf: v128, LO: v128, HI: v128, MAGIC: v128, BIAS: v128): v128 {
   return i32x4.sub(f32x4.add(f32x4.pmin(f32x4.pmax(qf, LO), HI), MAGIC), BIAS);
 }
 

@@ -2,8 +2,9 @@
  * ONNX DynamicQuantizeLinear (docs/quantization.md eq. 8): uint8 parameters from the data's own
  * range, then quantize. The range comes from the minmax kernel, the parameters from eq. (7) in
  * float32 arithmetic, the values from the quantize kernel. Both passes split a large tensor into
- * element ranges over the pool's threads (docs/threads.md): min and max are exact, each value is
- * quantized by one thread, so the result is the same on any thread count.
+ * element ranges over the pool's threads (docs/threads.md; the values through quantize()'s own
+ * split): min and max are exact, each value is quantized by one thread, so the result is the same
+ * on any thread count.
  *
  * Where ONNX Runtime answers silently with something unusable, intquant differs on purpose:
  * NaN throws NaNInputError; ±Inf throws InvalidArgumentError (the range would be infinite);
@@ -12,24 +13,20 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import { Tensor } from '../runtime/tensor.js';
-import { firstReported, runShares, sharesFor, splitRange, type Range } from '../runtime/parallel.js';
+import { firstReported, runShares, sharesFor, splitRange } from '../runtime/parallel.js';
 import { rt } from '../runtime/wasm.js';
-import { throwIfNaN } from './kernels.js';
+import { callQuantLike, quantizeNames, throwIfNaN } from './kernels.js';
+import { resolveParams } from './params.js';
 import { QTYPES } from './qtypes.js';
 import { affineParams } from './range.js';
 
 export interface DynamicQuantized { q: Uint8Array; scale: number; zeroPoint: number }
 export interface DynamicQuantizedTensor { q: Tensor<'uint8'>; scale: number; zeroPoint: number }
 
-/** Element ranges for a pass over n floats moving `bytesPerElement` each (one range below the pool's threshold); starts on 16-element steps. */
-function elementRanges(n: number, bytesPerElement: number): Range[] {
-  return splitRange(n, sharesFor(n * bytesPerElement, Math.ceil(n / 16)), 16);
-}
-
 /** minmax kernel over `n` floats at `offset` (one range per thread) → uint8 parameters (eq. 8). */
 function paramsAt(offset: number, n: number, argument: string): { scale: number; zeroPoint: number } {
   const { mem } = rt();
-  const ranges = elementRanges(n, 4);
+  const ranges = splitRange(n, sharesFor(4 * n, Math.ceil(n / 16)), 16); // 16-element steps
   const box = mem.alloc(8 * ranges.length);
   let lo = 0, hi = 0;
   try {
@@ -50,11 +47,10 @@ function paramsAt(offset: number, n: number, argument: string): { scale: number;
   return affineParams(lo, hi, QTYPES.uint8, false, false);
 }
 
-/** quantize_f32_u8 over n floats at xo into n bytes at qo, one element range per thread. */
+/** The uint8 values with the parameters found: the per-tensor quantize, over the pool like quantize(). */
 function quantizeAt(xo: number, qo: number, n: number, scale: number, zeroPoint: number, argument: string): void {
-  const ranges = elementRanges(n, 5);
-  const results = runShares(ranges.map(({ start, count }) => [{ fn: 'quantize_f32_u8', args: [xo + 4 * start, qo + start, count, scale, zeroPoint, 0, 255] }]));
-  throwIfNaN(firstReported(results, ranges.map(({ start }) => [start])), argument);
+  const rp = resolveParams({ qtype: 'uint8', scale, zeroPoint }, [n]);
+  throwIfNaN(callQuantLike(quantizeNames(rp.info), rp, undefined, xo, qo, 1), argument);
 }
 
 /** ONNX DynamicQuantizeLinear on a float32 array: uint8 values, float32 scale, zero point. */
